@@ -1,0 +1,253 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+
+	"github.com/esesnap/esesnap/ese"
+	"github.com/esesnap/esesnap/ese/format"
+	"github.com/hashicorp/go-hclog"
+)
+
+// maxRestoreMap is ESE's limit on restore-map entries (2 × dbidMax).
+const maxRestoreMap = 14
+
+// ExternalRestore is JetExternalRestore2 for this engine. Pure Go cannot
+// replay log records, so it does everything up to the replay: it checks the
+// backup set the way ESE does (every log genLow..genHigh present, one log
+// signature, contiguous generations; every database a streamed backup copy
+// whose trailer matches its header and whose log range lies inside
+// genLow..genHigh; every page verified), then stages it: each database is
+// copied to its new path and the logs to req.LogDir. Recovery is finished on
+// Windows by ESE itself (JetExternalRestore2, for example `esesnap restore
+// --finish` with the esent backend), which replays genLow..genHigh.
+//
+// While it runs the instance is locked for restore: other calls get
+// JET_errRestoreInProgress.
+func (in *Instance) ExternalRestore(req ese.RestoreRequest) error {
+	const op = "JetExternalRestore2"
+	if err := in.rt.switchToMulti(op); err != nil {
+		return err
+	}
+	in.mu.Lock()
+	switch in.state {
+	case StateRunning:
+	case StateRestoring:
+		in.mu.Unlock()
+		return &ese.Error{Code: ese.ErrRestoreInProgress, Op: op}
+	default:
+		in.mu.Unlock()
+		release, err := in.enter(op)
+		if err == nil {
+			release()
+		}
+		return err
+	}
+	if in.sess != nil {
+		in.mu.Unlock()
+		return &ese.Error{Code: ese.ErrBackupInProgress, Op: op}
+	}
+	in.state = StateRestoring
+	in.mu.Unlock()
+	defer func() {
+		in.mu.Lock()
+		if in.state == StateRestoring {
+			in.state = StateRunning
+		}
+		in.mu.Unlock()
+	}()
+	return restore(in.fs, req, in.log)
+}
+
+func restore(fsys FS, req ese.RestoreRequest, log hclog.Logger) error {
+	const op = "JetExternalRestore2"
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	li := req.LogInfo
+	switch {
+	case req.BackupLogDir == "":
+		return &ese.Error{Code: ese.ErrInvalidParameter, Op: op, Err: errors.New("no backup log directory")}
+	case len(li.BaseName) != ese.BaseNameLength:
+		return &ese.Error{Code: ese.ErrInvalidParameter, Op: op, Err: fmt.Errorf("base name %q: must have %d characters", li.BaseName, ese.BaseNameLength)}
+	case li.GenHigh < li.GenLow:
+		return &ese.Error{Code: ese.ErrInvalidParameter, Op: op, Err: fmt.Errorf("genHigh %d is below genLow %d", li.GenHigh, li.GenLow)}
+	case len(req.Map) > maxRestoreMap:
+		return &ese.Error{Code: ese.ErrInvalidParameter, Op: op, Err: fmt.Errorf("%d restore-map entries; ESE takes at most %d", len(req.Map), maxRestoreMap)}
+	}
+	progress := func(done uint32) {
+		if req.Progress != nil {
+			req.Progress(done, 100)
+		}
+	}
+	progress(0)
+
+	// Logs genLow..genHigh: present, one signature, contiguous.
+	logs := make([]string, 0, li.GenHigh-li.GenLow+1)
+	var prev *format.LogCheck
+	for gen := li.GenLow; gen <= li.GenHigh; gen++ {
+		p, err := findBackupLog(fsys, req.BackupLogDir, li.BaseName, gen)
+		if err != nil {
+			return err
+		}
+		lc, err := verifyLogFile(fsys, p)
+		if err != nil {
+			return &ese.Error{Code: ese.ErrLogReadVerifyFailure, Op: op, File: p, Err: err}
+		}
+		if lc.Header.Generation != gen {
+			return &ese.Error{Code: ese.ErrGivenLogFileIsNotContiguous, Op: op, File: p, Err: fmt.Errorf("holds generation %d, expected %d", lc.Header.Generation, gen)}
+		}
+		if prev != nil {
+			if lc.Header.SignLog != prev.Header.SignLog {
+				return &ese.Error{Code: ese.ErrGivenLogFileHasBadSignature, Op: op, File: p, Err: errors.New("its log signature differs from the previous generation's")}
+			}
+			if lc.Header.PrevGen != prev.Header.Create {
+				return &ese.Error{Code: ese.ErrGivenLogFileIsNotContiguous, Op: op, File: p, Err: fmt.Errorf("does not continue generation %d (previous-generation time %s, that log was created %s)", gen-1, lc.Header.PrevGen, prev.Header.Create)}
+			}
+		}
+		prev = lc
+		logs = append(logs, p)
+	}
+	signLog := prev.Header.SignLog
+	progress(20)
+
+	// Databases: streamed backup copies that fit the log range. Everything
+	// is checked before anything is staged, so a refused restore leaves the
+	// target as it was.
+	type placement struct{ src, dst string }
+	var place []placement
+	for _, m := range req.Map {
+		src := m.DatabaseName
+		if _, err := fsys.Stat(src); err != nil {
+			src = m.NewDatabaseName // already placed by the caller, as ESE expects
+		}
+		if err := checkRestoreCopy(fsys, src, signLog, li); err != nil {
+			return err
+		}
+		place = append(place, placement{src, m.NewDatabaseName})
+	}
+	progress(50)
+	for _, p := range place {
+		if pathKey(p.src) == pathKey(p.dst) {
+			continue
+		}
+		if err := copyFile(fsys, p.src, p.dst); err != nil {
+			return &ese.Error{Code: ioCode(err), Op: op, File: p.dst, Err: err}
+		}
+		log.Info("database staged for recovery", "file", p.dst)
+	}
+	progress(70)
+
+	if req.LogDir != "" && pathKey(req.LogDir) != pathKey(req.BackupLogDir) {
+		if err := fsys.MkdirAll(req.LogDir); err != nil {
+			return &ese.Error{Code: ioCode(err), Op: op, File: req.LogDir, Err: err}
+		}
+		for _, p := range logs {
+			dst := filepath.Join(req.LogDir, filepath.Base(p))
+			if err := copyFile(fsys, p, dst); err != nil {
+				return &ese.Error{Code: ioCode(err), Op: op, File: dst, Err: err}
+			}
+		}
+	}
+	progress(100)
+	log.Info("backup set staged; finish recovery with ESE on Windows", "gen_low", li.GenLow, "gen_high", li.GenHigh, "base", li.BaseName)
+	return nil
+}
+
+// checkRestoreCopy checks that src is a streamed backup copy whose every
+// page verifies, whose trailer matches its header, which belongs to the log
+// stream signLog and whose log range lies inside li.
+func checkRestoreCopy(fsys FS, src string, signLog format.Signature, li ese.LogInfo) error {
+	const op = "JetExternalRestore2"
+	f, err := fsys.Open(src)
+	if err != nil {
+		return &ese.Error{Code: ioCode(err), Op: op, File: src, Err: err}
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return &ese.Error{Code: ese.ErrDiskIO, Op: op, File: src, Err: err}
+	}
+	sdb, err := format.VerifyStreamedDatabase(context.Background(), f, st.Size(), src)
+	if err != nil {
+		return err
+	}
+	if sdb.Header.SignLog != signLog {
+		return &ese.Error{Code: ese.ErrGivenLogFileHasBadSignature, Op: op, File: src, Err: errors.New("the database belongs to another log stream than the backup logs")}
+	}
+	if sdb.Header.BKInfoFullCur.GenLow < li.GenLow {
+		return &ese.Error{Code: ese.ErrStartingRestoreLogTooHigh, Op: op, File: src,
+			Err: fmt.Errorf("the copy needs logs from generation %d, the restore starts at %d", sdb.Header.BKInfoFullCur.GenLow, li.GenLow)}
+	}
+	if sdb.Trailer.BKInfo.GenHigh > li.GenHigh {
+		return &ese.Error{Code: ese.ErrEndingRestoreLogTooLow, Op: op, File: src,
+			Err: fmt.Errorf("the copy needs logs up to generation %d, the restore ends at %d", sdb.Trailer.BKInfo.GenHigh, li.GenHigh)}
+	}
+	return nil
+}
+
+// findBackupLog finds generation gen in dir under its 5- or 8-digit name,
+// with the .log or .jtx extension.
+func findBackupLog(fsys FS, dir, base string, gen uint32) (string, error) {
+	for _, eight := range []bool{false, true} {
+		for _, ext := range []string{".log", ".jtx"} {
+			p := filepath.Join(dir, format.LogFileName(base, gen, ext, eight))
+			if _, err := fsys.Stat(p); err == nil {
+				return p, nil
+			}
+		}
+	}
+	return "", &ese.Error{Code: ese.ErrFileNotFound, Op: "JetExternalRestore2", File: filepath.Join(dir, format.LogFileName(base, gen, ".log", false)),
+		Err: fmt.Errorf("log generation %d (0x%X) of the backup set is missing", gen, gen)}
+}
+
+func verifyLogFile(fsys FS, path string) (*format.LogCheck, error) {
+	f, err := fsys.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return format.VerifyLog(f, st.Size(), path)
+}
+
+// copyFile copies src to a new file dst and syncs it. An existing dst with
+// the same size is left alone only if it is byte-identical.
+func copyFile(fsys FS, src, dst string) error {
+	in, err := fsys.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	st, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	if err := fsys.MkdirAll(filepath.Dir(dst)); err != nil {
+		return err
+	}
+	out, err := fsys.Create(dst)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s already exists; restore never overwrites files", dst)
+	}
+	if err != nil {
+		return err
+	}
+	w := io.NewOffsetWriter(out, 0)
+	if _, err := io.Copy(w, io.NewSectionReader(in, 0, st.Size())); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
