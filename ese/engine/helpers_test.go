@@ -7,45 +7,19 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
+
+	"github.com/esesnap/esesnap/internal/samples"
 
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/format"
 )
 
-// samplesDir is ../shared/ese-samples beside the repository.
-func samplesDir(t testing.TB) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "ese-samples")
-	if _, err := os.Stat(filepath.Join(dir, "INVENTORY.md")); err != nil {
-		t.Fatalf("the real ESE samples are missing: %s must sit beside the repository (shared/ese-samples): %v", dir, err)
-	}
-	return dir
-}
+// samplesDir is shared/ese-samples beside the repository.
+func samplesDir(t testing.TB) string { return samples.Dir(t) }
 
-// copySample copies one sample set into a fresh temporary directory, since
-// ../shared is read-only and tests lock, truncate and rewrite.
-func copySample(t testing.TB, name string) string {
-	t.Helper()
-	src := filepath.Join(samplesDir(t), name)
-	dst := t.TempDir()
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
-}
+// copySample copies one sample set into a temporary directory.
+func copySample(t testing.TB, name string) string { return samples.CopySet(t, name) }
 
 func openInstance(t testing.TB, cfg Config) *Instance {
 	t.Helper()

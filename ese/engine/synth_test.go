@@ -2,13 +2,13 @@ package engine
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/binary"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/esesnap/esesnap/internal/samples"
 
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/format"
@@ -119,26 +119,7 @@ func TestDatabaseOnlySamples(t *testing.T) {
 	}
 }
 
-func readSample(t *testing.T, rel string) []byte {
-	t.Helper()
-	p := filepath.Join(samplesDir(t), rel)
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if filepath.Ext(p) != ".gz" {
-		return b
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
+func readSample(t *testing.T, rel string) []byte { return samples.Read(t, rel) }
 
 // adoptLogSignature rewrites the log signature of a generated log stream
 // and checkpoint (log header offset 44, checkpoint offset 20 in both copies).

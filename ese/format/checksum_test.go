@@ -13,33 +13,13 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/esesnap/esesnap/internal/samples"
+
 	"github.com/esesnap/esesnap/ese"
 )
 
-// samplesDir finds shared/ese-samples beside the module root (the repo is
-// cloned next to shared/); tests skip when it is absent.
-func samplesDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatalf("getwd: %v", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("module root not found")
-		}
-		dir = parent
-	}
-	s := filepath.Join(filepath.Dir(dir), "shared", "ese-samples")
-	if _, err := os.Stat(s); err != nil {
-		tb.Skipf("samples not available: %v", err)
-	}
-	return s
-}
+// samplesDir is shared/ese-samples beside the repository.
+func samplesDir(tb testing.TB) string { return samples.Dir(tb) }
 
 var (
 	sampleMu    sync.Mutex

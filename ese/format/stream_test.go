@@ -4,24 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/esesnap/esesnap/internal/samples"
+
 	"github.com/esesnap/esesnap/ese"
 )
 
-// streamSample reads a real database from shared/ese-samples (beside the
-// module root) into memory.
-func streamSample(t testing.TB, rel string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "ese-samples", rel))
-	if err != nil {
-		t.Skipf("sample not available: %v", err)
-	}
-	return b
-}
+// streamSample reads a real database from shared/ese-samples.
+func streamSample(t testing.TB, rel string) []byte { return samples.Read(t, rel) }
 
 // streamTestBK is the BKINFO of the streams built by these tests: a backup begun
 // at log position (9,3,0) with the checkpoint in generation 9.

@@ -1,0 +1,102 @@
+// Command esesnap backs up, verifies, restores and inspects ESE (JET Blue)
+// databases and their transaction logs. Each job is a subcommand; the exit
+// codes are the same for all of them (see exitcode.go).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes the command line args with the given output streams and
+// returns the exit code. Ctrl-C cancels the context the subcommands get.
+func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	code := exitCodeFor(err)
+	if code != ExitOK && ctx.Err() != nil {
+		code = ExitInterrupted
+	}
+	switch {
+	case err == nil:
+	case code == ExitUsage:
+		fmt.Fprintf(stderr, "esesnap: %v\nRun 'esesnap --help' for usage.\n", err)
+	case code == ExitInterrupted:
+		newLogger(stderr, hclog.Info).Error("interrupted")
+	default:
+		var ee *exitError
+		if asExit(err, &ee) && ee.err == nil {
+			break // already reported by the subcommand
+		}
+		newLogger(stderr, hclog.Info).Error(err.Error())
+	}
+	return code
+}
+
+// newRootCmd builds the esesnap root command with its global flags and
+// registers every subcommand. Subcommands get their logger from
+// loggerFrom(cmd) and write results to cmd.OutOrStdout().
+func newRootCmd() *cobra.Command {
+	var level string
+	root := &cobra.Command{
+		Use:   "esesnap",
+		Short: "Back up, verify, restore and inspect ESE databases and logs",
+		Long: `esesnap works with Extensible Storage Engine (JET Blue) files: databases
+(.edb, .dit, .dat, ...), transaction logs and checkpoints.
+
+Exit codes: 0 ok, 1 verification failed, 2 usage error, 3 I/O or other
+error, 130 interrupted.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			lv := hclog.LevelFromString(level)
+			if lv == hclog.NoLevel {
+				return usageError(fmt.Errorf("invalid --log-level %q: use trace, debug, info, warn or error", level))
+			}
+			cmd.SetContext(context.WithValue(cmd.Context(), loggerKey{}, newLogger(cmd.ErrOrStderr(), lv)))
+			return nil
+		},
+	}
+	root.PersistentFlags().StringVar(&level, "log-level", "info", "stderr log level: trace, debug, info, warn, error")
+	root.AddCommand(newInspectCmd())
+	return root
+}
+
+// loggerKey is the context key of the command's logger.
+type loggerKey struct{}
+
+// newLogger returns the human-readable logger esesnap writes to stderr.
+func newLogger(w io.Writer, level hclog.Level) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{
+		Name:   "esesnap",
+		Level:  level,
+		Output: w,
+		Color:  hclog.AutoColor,
+	})
+}
+
+// loggerFrom returns the logger set up for cmd by the root command, or a
+// default one on cmd's stderr.
+func loggerFrom(cmd *cobra.Command) hclog.Logger {
+	if ctx := cmd.Context(); ctx != nil {
+		if l, ok := ctx.Value(loggerKey{}).(hclog.Logger); ok {
+			return l
+		}
+	}
+	return newLogger(cmd.ErrOrStderr(), hclog.Info)
+}

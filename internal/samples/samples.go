@@ -1,0 +1,75 @@
+// Package samples gives tests the real ESE files of ../shared/ese-samples:
+// where they are, and private copies for tests that write.
+package samples
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// Dir returns the absolute path of shared/ese-samples beside the repository
+// and fails the test with instructions when it is missing.
+func Dir(tb testing.TB) string {
+	tb.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "ese-samples")
+	if _, err := os.Stat(filepath.Join(dir, "INVENTORY.md")); err != nil {
+		tb.Fatalf("the real ESE samples are missing: check the repository out beside shared/ (expected %s): %v", dir, err)
+	}
+	return dir
+}
+
+// Path returns the path of one sample file or set, relative to Dir.
+func Path(tb testing.TB, rel string) string {
+	tb.Helper()
+	return filepath.Join(Dir(tb), rel)
+}
+
+// Read returns the bytes of one sample file, gunzipped when it ends in .gz.
+func Read(tb testing.TB, rel string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(Path(tb, rel))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if filepath.Ext(rel) != ".gz" {
+		return b
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		tb.Fatalf("gunzip %s: %v", rel, err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		tb.Fatalf("gunzip %s: %v", rel, err)
+	}
+	return out
+}
+
+// CopySet copies one sample set (a folder of Dir) into a fresh temporary
+// directory, since shared/ is read-only and tests lock, truncate and
+// rewrite. Files are made writable.
+func CopySet(tb testing.TB, set string) string {
+	tb.Helper()
+	src := Path(tb, set)
+	dst := tb.TempDir()
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return dst
+}
