@@ -1,0 +1,533 @@
+package driver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/esesnap/esesnap/ese"
+	"github.com/esesnap/esesnap/ese/format"
+	"github.com/esesnap/esesnap/protocol"
+	"github.com/hashicorp/go-hclog"
+)
+
+// Instance is an opened ESE instance for one session.
+type Instance struct {
+	API ese.BackupAPI
+	// RecordsBackups is true when End(Normal) writes the BKINFO into the
+	// database headers (a writable engine, ESENT); a read-only engine only
+	// streams, and EndResult.Recorded then stays empty.
+	RecordsBackups bool
+	// Close releases the instance after End (JetTerm for an engine).
+	Close func() error
+}
+
+// Config configures a Driver.
+type Config struct {
+	Name    string // Info.Name
+	Version string // Info.Version
+	// Open opens the instance a session backs up.
+	Open func(ctx context.Context, src protocol.Source) (*Instance, error)
+	// Restore stages a backup set (JetExternalRestore2); nil means Restore
+	// is not offered.
+	Restore func(ctx context.Context, req ese.RestoreRequest) error
+	// RecoveryCommand is what finishes a staged restore, for RestoreResult.
+	RecoveryCommand func(req protocol.RestoreRequest) []string
+	// IdleTimeout ends a session aborted when no call arrives for this
+	// long (the host vanished without ending it). 0 means 10 minutes.
+	IdleTimeout time.Duration
+	// MaxChunkBytes is the largest chunk Read sends; 0 means
+	// protocol.MaxChunkBytes.
+	MaxChunkBytes int
+	Logger        hclog.Logger
+}
+
+// Driver is a protocol.Snapshotter over ESE's external backup API.
+type Driver struct {
+	cfg Config
+	log hclog.Logger
+
+	mu       sync.Mutex
+	sessions map[string]*session
+	closed   chan struct{}
+}
+
+var _ protocol.Snapshotter = (*Driver)(nil)
+
+// New returns a Driver and starts its idle watchdog; Close stops it and
+// aborts every open session.
+func New(cfg Config) *Driver {
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 10 * time.Minute
+	}
+	if cfg.MaxChunkBytes <= 0 || cfg.MaxChunkBytes > protocol.MaxChunkBytes {
+		cfg.MaxChunkBytes = protocol.MaxChunkBytes
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	d := &Driver{cfg: cfg, log: cfg.Logger, sessions: map[string]*session{}, closed: make(chan struct{})}
+	go d.watchdog()
+	return d
+}
+
+// Close aborts every session still open (the host is gone) and stops the
+// watchdog.
+func (d *Driver) Close() error {
+	d.mu.Lock()
+	select {
+	case <-d.closed:
+		d.mu.Unlock()
+		return nil
+	default:
+	}
+	close(d.closed)
+	var open []*session
+	for _, s := range d.sessions {
+		open = append(open, s)
+	}
+	d.mu.Unlock()
+	for _, s := range open {
+		s.abort("the plugin is shutting down")
+	}
+	return nil
+}
+
+// Info describes the driver.
+func (d *Driver) Info(ctx context.Context) (protocol.Info, error) {
+	caps := []string{protocol.CapabilityVerify, protocol.CapabilityTruncateLogs}
+	if d.cfg.Restore != nil {
+		caps = append(caps, protocol.CapabilityRestore)
+	}
+	return protocol.Info{
+		Name:          d.cfg.Name,
+		Version:       d.cfg.Version,
+		Kinds:         []protocol.Kind{protocol.KindFull, protocol.KindIncremental, protocol.KindCopy, protocol.KindDifferential},
+		MaxChunkBytes: d.cfg.MaxChunkBytes,
+		Capabilities:  caps,
+	}, nil
+}
+
+// phase of a driver session.
+type phase int
+
+const (
+	phaseDatabases phase = iota // database batch not yet listed
+	phaseDBListed               // database batch listed, being read
+	phaseLogs                   // log batch listed, being read
+	phaseDone                   // empty batch returned
+	phaseEnded                  // End done (or aborted by the driver)
+)
+
+// session is one backup of one instance.
+type session struct {
+	d    *Driver
+	id   string
+	kind protocol.Kind
+	inst *Instance
+
+	mu       sync.Mutex // serialises the calls of the session
+	phase    phase
+	batch    map[string]*fileState
+	logInfo  ese.LogInfo
+	lastCall time.Time
+	busy     bool
+	ended    *protocol.EndResult
+	endErr   error
+	abortMsg string
+}
+
+type fileState struct {
+	file protocol.File
+	done bool
+}
+
+// Begin opens the instance and starts an external backup.
+func (d *Driver) Begin(ctx context.Context, req protocol.BeginRequest) (string, error) {
+	if !req.Kind.Valid() {
+		return "", &ese.Error{Code: ese.ErrInvalidParameter, Op: "Begin", Err: fmt.Errorf("unknown backup kind %d", req.Kind)}
+	}
+	inst, err := d.cfg.Open(ctx, req.Source)
+	if err != nil {
+		return "", err
+	}
+	var grbit ese.Grbit
+	if req.Kind == protocol.KindIncremental || req.Kind == protocol.KindDifferential {
+		grbit = ese.BackupIncremental
+	}
+	if err := inst.API.BeginExternalBackup(grbit); err != nil {
+		closeInstance(inst, d.log)
+		return "", err
+	}
+	s := &session{d: d, id: newID(), kind: req.Kind, inst: inst, lastCall: time.Now()}
+	if grbit != 0 {
+		s.phase = phaseDBListed // no database phase: the first batch is the logs
+		s.batch = map[string]*fileState{}
+	}
+	d.mu.Lock()
+	d.sessions[s.id] = s
+	d.mu.Unlock()
+	d.log.Info("backup session started", "session", s.id, "kind", req.Kind.String(), "source", req.Source.InstanceDir)
+	return s.id, nil
+}
+
+func newID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// lookup returns the session and locks it; unknown ids are JET_errNoBackup.
+func (d *Driver) lookup(op, id string) (*session, error) {
+	d.mu.Lock()
+	s := d.sessions[id]
+	d.mu.Unlock()
+	if s == nil {
+		return nil, &ese.Error{Code: ese.ErrNoBackup, Op: op, Err: fmt.Errorf("unknown session %q", id)}
+	}
+	s.mu.Lock()
+	s.lastCall = time.Now()
+	s.busy = true
+	return s, nil
+}
+
+func (s *session) unlock() {
+	s.lastCall = time.Now()
+	s.busy = false
+	s.mu.Unlock()
+}
+
+// errIfEnded reports a session that is over: JET_errNoBackup, with the
+// reason if the driver aborted it.
+func (s *session) errIfEnded(op string) error {
+	if s.phase != phaseEnded {
+		return nil
+	}
+	cause := errors.New("the session has ended")
+	if s.abortMsg != "" {
+		cause = fmt.Errorf("the session was aborted: %s", s.abortMsg)
+	}
+	return &ese.Error{Code: ese.ErrNoBackup, Op: op, Err: cause}
+}
+
+// Files lists the next batch: databases, then logs, then nothing.
+func (d *Driver) Files(ctx context.Context, id string) ([]protocol.File, error) {
+	const op = "Files"
+	s, err := d.lookup(op, id)
+	if err != nil {
+		return nil, err
+	}
+	defer s.unlock()
+	if err := s.errIfEnded(op); err != nil {
+		return nil, err
+	}
+	if !s.batchDone() {
+		return nil, &ese.Error{Code: ese.ErrInvalidBackupSequence, Op: op, Err: errors.New("read every file of the current batch before asking for the next")}
+	}
+	switch s.phase {
+	case phaseDatabases:
+		names, err := s.inst.API.GetAttachInfo()
+		if err != nil {
+			return nil, err
+		}
+		s.phase = phaseDBListed
+		return s.setBatch(names, protocol.RoleDatabase), nil
+	case phaseDBListed:
+		names, li, err := s.inst.API.GetLogInfo()
+		if err != nil {
+			return nil, err
+		}
+		s.logInfo = li
+		s.phase = phaseLogs
+		return s.setBatch(names, protocol.RoleLog), nil
+	default:
+		s.phase = phaseDone
+		s.batch = map[string]*fileState{}
+		return nil, nil
+	}
+}
+
+func (s *session) batchDone() bool {
+	for _, f := range s.batch {
+		if !f.done {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *session) setBatch(names []string, role protocol.Role) []protocol.File {
+	s.batch = map[string]*fileState{}
+	files := make([]protocol.File, 0, len(names))
+	for _, n := range names {
+		f := protocol.File{Name: n, Role: role}
+		if role == protocol.RoleLog {
+			if ln, ok := format.ParseLogName(baseName(n)); ok {
+				f.Generation = ln.Gen
+			}
+		}
+		s.batch[n] = &fileState{file: f}
+		files = append(files, f)
+	}
+	return files
+}
+
+// baseName handles both separators: ESENT reports Windows paths.
+func baseName(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		return p[i+1:]
+	}
+	return filepath.Base(p)
+}
+
+// minFirstRead is the buffer every first read can use: ESE wants at least
+// three pages for a database, and pages go up to 32 KiB.
+const minFirstRead = 4 * 32 << 10
+
+// Read streams one file of the current batch.
+func (d *Driver) Read(ctx context.Context, id, file string, chunkBytes int, w protocol.ChunkWriter) error {
+	const op = "Read"
+	s, err := d.lookup(op, id)
+	if err != nil {
+		return err
+	}
+	defer s.unlock()
+	if err := s.errIfEnded(op); err != nil {
+		return err
+	}
+	fs := s.batch[file]
+	if fs == nil {
+		return &ese.Error{Code: ese.ErrInvalidParameter, Op: op, File: file, Err: errors.New("not a file of the current batch")}
+	}
+	if fs.done {
+		return &ese.Error{Code: ese.ErrInvalidParameter, Op: op, File: file, Err: errors.New("already read")}
+	}
+	chunk := protocol.ChunkBytes(chunkBytes, d.cfg.MaxChunkBytes)
+	api := s.inst.API
+	h, _, err := api.OpenFile(file)
+	if err != nil {
+		return err
+	}
+	buf := ese.AlignedBuffer(max(chunk, minFirstRead))
+	var off int64
+	for {
+		if err := ctx.Err(); err != nil {
+			api.CloseFile(h)
+			s.abortLocked(fmt.Sprintf("the host cancelled the read of %s", file))
+			return err
+		}
+		n, err := api.ReadFile(h, buf)
+		if err != nil {
+			api.CloseFile(h)
+			return err
+		}
+		if n == 0 {
+			break
+		}
+		for p := 0; p < n; p += chunk {
+			part := buf[p:min(n, p+chunk)]
+			if err := w.WriteChunk(off, part); err != nil {
+				api.CloseFile(h)
+				s.abortLocked(fmt.Sprintf("the host stopped receiving %s: %v", file, err))
+				return err
+			}
+			off += int64(len(part))
+		}
+	}
+	if err := api.CloseFile(h); err != nil {
+		return err
+	}
+	fs.done = true
+	return nil
+}
+
+// End finishes the session; see protocol.Snapshotter.
+func (d *Driver) End(ctx context.Context, id string, req protocol.EndRequest) (protocol.EndResult, error) {
+	const op = "End"
+	s, err := d.lookup(op, id)
+	if err != nil {
+		return protocol.EndResult{}, err
+	}
+	defer s.unlock()
+	if s.phase == phaseEnded {
+		if s.ended != nil {
+			return *s.ended, s.endErr
+		}
+		return protocol.EndResult{Warnings: []string{"the session had already been aborted: " + s.abortMsg}}, nil
+	}
+	if req.Outcome != protocol.OutcomeSucceeded {
+		s.abortLocked("the host ended the backup aborted")
+		return protocol.EndResult{}, nil
+	}
+	if s.phase != phaseDone {
+		s.abortLocked("the host ended the backup succeeded before every file was read")
+		return protocol.EndResult{}, &ese.Error{Code: ese.ErrInvalidBackupSequence, Op: op, Err: errors.New("not every file was read; the backup was ended aborted")}
+	}
+	api := s.inst.API
+	res := protocol.EndResult{Logs: s.logInfo}
+	truncated := false
+	var truncErr error
+	if req.TruncateLogs && s.kind.TruncatesLogs() {
+		names, err := api.GetTruncateLogInfo()
+		if err == nil {
+			err = api.TruncateLog()
+		}
+		if err != nil {
+			truncErr = err
+			res.Warnings = append(res.Warnings, "logs were not truncated: "+err.Error())
+		} else {
+			truncated = true
+			res.TruncatedLogs = names
+		}
+	} else if req.TruncateLogs {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("a %s backup never truncates logs", s.kind))
+	}
+	if err := api.EndExternalBackup(ese.BackupEndNormal); err != nil {
+		s.finish(nil, err)
+		return protocol.EndResult{}, err
+	}
+	if s.inst.RecordsBackups {
+		res.Recorded = recordField(s.kind, truncated)
+	} else {
+		res.Warnings = append(res.Warnings, "the instance is read-only: the backup was not recorded in the database headers")
+	}
+	s.finish(&res, truncErr)
+	d.log.Info("backup session ended", "session", s.id, "recorded", res.Recorded, "truncated", len(res.TruncatedLogs))
+	return res, truncErr
+}
+
+// recordField is the header field ESE writes: whether logs were truncated
+// decides between full and copy, incremental and differential.
+func recordField(k protocol.Kind, truncated bool) string {
+	full := k == protocol.KindFull || k == protocol.KindCopy
+	switch {
+	case full && truncated:
+		return "bkinfoFullPrev"
+	case full:
+		return "bkinfoCopyPrev"
+	case truncated:
+		return "bkinfoIncPrev"
+	}
+	return "bkinfoDiffPrev"
+}
+
+// finish records the end of a session and releases its instance.
+func (s *session) finish(res *protocol.EndResult, err error) {
+	s.phase = phaseEnded
+	s.ended, s.endErr = res, err
+	closeInstance(s.inst, s.d.log)
+	s.d.forgetLater(s.id)
+}
+
+// abortLocked ends the ESE session with Abort; the caller holds s.mu.
+func (s *session) abortLocked(reason string) {
+	if s.phase == phaseEnded {
+		return
+	}
+	s.abortMsg = reason
+	if err := s.inst.API.EndExternalBackup(ese.BackupEndAbort); err != nil && !errors.Is(err, ese.ErrNoBackup) {
+		s.d.log.Warn("ending the aborted backup failed", "session", s.id, "error", err)
+	}
+	s.d.log.Warn("backup session aborted", "session", s.id, "reason", reason)
+	s.finish(nil, nil)
+}
+
+func (s *session) abort(reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.abortLocked(reason)
+}
+
+func closeInstance(inst *Instance, log hclog.Logger) {
+	if inst.Close == nil {
+		return
+	}
+	if err := inst.Close(); err != nil {
+		log.Warn("closing the instance failed", "error", err)
+	}
+}
+
+// forgetLater keeps an ended session's result for a while so that a host
+// retrying End gets the same answer, then drops it.
+func (d *Driver) forgetLater(id string) {
+	time.AfterFunc(d.cfg.IdleTimeout, func() {
+		d.mu.Lock()
+		delete(d.sessions, id)
+		d.mu.Unlock()
+	})
+}
+
+// watchdog aborts sessions whose host went quiet.
+func (d *Driver) watchdog() {
+	period := min(d.cfg.IdleTimeout/4, time.Minute)
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.closed:
+			return
+		case <-t.C:
+		}
+		d.mu.Lock()
+		var idle []*session
+		for _, s := range d.sessions {
+			if s.mu.TryLock() {
+				if s.phase != phaseEnded && !s.busy && time.Since(s.lastCall) > d.cfg.IdleTimeout {
+					idle = append(idle, s)
+				}
+				s.mu.Unlock()
+			}
+		}
+		d.mu.Unlock()
+		for _, s := range idle {
+			s.abort(fmt.Sprintf("no call from the host for %s", d.cfg.IdleTimeout))
+		}
+	}
+}
+
+// Restore stages a backup set through JetExternalRestore2.
+func (d *Driver) Restore(ctx context.Context, req protocol.RestoreRequest) (protocol.RestoreResult, error) {
+	const op = "Restore"
+	if d.cfg.Restore == nil {
+		return protocol.RestoreResult{}, &ese.Error{Code: ese.ErrInvalidParameter, Op: op, Err: errors.New("this plugin does not restore")}
+	}
+	if len(req.Databases) == 0 {
+		return protocol.RestoreResult{}, &ese.Error{Code: ese.ErrInvalidParameter, Op: op, Err: errors.New("no databases to restore: map each database of the set to its new path")}
+	}
+	er := ese.RestoreRequest{
+		CheckpointDir: req.SystemDir,
+		LogDir:        req.LogDir,
+		BackupLogDir:  req.BackupSetDir,
+		LogInfo:       req.Logs,
+	}
+	var staged []string
+	for _, m := range req.Databases {
+		src := m.DatabaseName
+		if !filepath.IsAbs(src) || !strings.HasPrefix(filepath.Clean(src), filepath.Clean(req.BackupSetDir)) {
+			src = filepath.Join(req.BackupSetDir, baseName(m.DatabaseName))
+		}
+		er.Map = append(er.Map, ese.RstMap{DatabaseName: src, NewDatabaseName: m.NewDatabaseName})
+		staged = append(staged, m.NewDatabaseName)
+	}
+	if err := d.cfg.Restore(ctx, er); err != nil {
+		return protocol.RestoreResult{}, err
+	}
+	if req.LogDir != "" {
+		for g := req.Logs.GenLow; g <= req.Logs.GenHigh && g != 0; g++ {
+			staged = append(staged, filepath.Join(req.LogDir, format.LogFileName(req.Logs.BaseName, g, ".log", g > 0xFFFFF)))
+		}
+	}
+	res := protocol.RestoreResult{Staged: staged}
+	if d.cfg.RecoveryCommand != nil {
+		res.RecoveryCommand = d.cfg.RecoveryCommand(req)
+	}
+	return res, nil
+}
