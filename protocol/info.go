@@ -1,0 +1,30 @@
+package protocol
+
+import "slices"
+
+// Info describes a plugin: who it is and what it can do.
+type Info struct {
+	Name          string   // identifies the plugin, such as "esesnap-ese"
+	Version       string   // the plugin's own semantic version
+	Kinds         []Kind   // the backup kinds Begin accepts
+	MaxChunkBytes int      // largest chunk Read sends, at most MaxChunkBytes
+	Capabilities  []string // optional features, such as CapabilityRestore
+}
+
+// Capabilities a plugin may list in Info.Capabilities. Hosts ignore names
+// they do not know, so new features need no new protocol version.
+const (
+	// CapabilityRestore means Restore is implemented.
+	CapabilityRestore = "restore"
+	// CapabilityTruncateLogs means End can truncate logs.
+	CapabilityTruncateLogs = "truncate-logs"
+	// CapabilityVerify means the plugin verifies what it streams (for ESE,
+	// every page checksum and the log chain) and fails Read on damage.
+	CapabilityVerify = "verify"
+)
+
+// Supports reports whether Begin accepts kind k.
+func (i Info) Supports(k Kind) bool { return slices.Contains(i.Kinds, k) }
+
+// Has reports whether the plugin lists capability c.
+func (i Info) Has(c string) bool { return slices.Contains(i.Capabilities, c) }
