@@ -239,7 +239,7 @@ func (d *Driver) Files(ctx context.Context, id string) ([]protocol.File, error) 
 			return nil, err
 		}
 		s.phase = phaseDBListed
-		return s.setBatch(names, protocol.RoleDatabase), nil
+		return s.setBatch(names, protocol.RoleDatabase)
 	case phaseDBListed:
 		names, li, err := s.inst.API.GetLogInfo()
 		if err != nil {
@@ -247,7 +247,7 @@ func (d *Driver) Files(ctx context.Context, id string) ([]protocol.File, error) 
 		}
 		s.logInfo = li
 		s.phase = phaseLogs
-		return s.setBatch(names, protocol.RoleLog), nil
+		return s.setBatch(names, protocol.RoleLog)
 	default:
 		s.phase = phaseDone
 		s.batch = map[string]*fileState{}
@@ -264,11 +264,22 @@ func (s *session) batchDone() bool {
 	return true
 }
 
-func (s *session) setBatch(names []string, role protocol.Role) []protocol.File {
+// setBatch makes names the current batch. Each file is opened and closed
+// once to learn its stream size (ESE reports it at open; closing unread
+// marks nothing), so that hosts can write size-prefixed archives such as
+// tar without spooling.
+func (s *session) setBatch(names []string, role protocol.Role) ([]protocol.File, error) {
 	s.batch = map[string]*fileState{}
 	files := make([]protocol.File, 0, len(names))
 	for _, n := range names {
-		f := protocol.File{Name: n, Role: role}
+		h, size, err := s.inst.API.OpenFile(n)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.inst.API.CloseFile(h); err != nil {
+			return nil, err
+		}
+		f := protocol.File{Name: n, Role: role, Size: size}
 		if role == protocol.RoleLog {
 			if ln, ok := format.ParseLogName(baseName(n)); ok {
 				f.Generation = ln.Gen
@@ -277,7 +288,7 @@ func (s *session) setBatch(names []string, role protocol.Role) []protocol.File {
 		s.batch[n] = &fileState{file: f}
 		files = append(files, f)
 	}
-	return files
+	return files, nil
 }
 
 // baseName handles both separators: ESENT reports Windows paths.
@@ -344,6 +355,9 @@ func (d *Driver) Read(ctx context.Context, id, file string, chunkBytes int, w pr
 	}
 	if err := api.CloseFile(h); err != nil {
 		return err
+	}
+	if off != fs.file.Size {
+		return &ese.Error{Code: ese.ErrInvalidBackupSequence, Op: op, File: file, Err: fmt.Errorf("streamed %d bytes, the listing said %d: the file changed during the backup", off, fs.file.Size)}
 	}
 	fs.done = true
 	return nil

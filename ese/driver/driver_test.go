@@ -59,6 +59,9 @@ func backupAll(t *testing.T, d *Driver, id string) map[string][]byte {
 			if err != nil {
 				t.Fatalf("read %s: %v", f.Name, err)
 			}
+			if int64(buf.Len()) != f.Size || f.Size == 0 {
+				t.Fatalf("%s: streamed %d bytes, listed as %d", f.Name, buf.Len(), f.Size)
+			}
 			out[filepath.Base(f.Name)] = buf.Bytes()
 		}
 	}
