@@ -1,0 +1,426 @@
+package host
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"time"
+
+	"github.com/esesnap/esesnap/protocol"
+)
+
+// DefaultAbortTimeout bounds the End(aborted) call Backup makes on a
+// failure path. It is short because that call runs when something already
+// went wrong (possibly a plugin that no longer answers) and its only job is
+// to release the plugin's session.
+const DefaultAbortTimeout = 10 * time.Second
+
+// ToolName is the tool name manifests record unless WithTool overrides it.
+const ToolName = "esesnap"
+
+// BackupRequest says what Backup backs up and how.
+type BackupRequest struct {
+	// Kind is the backup kind; the plugin must list it in Info.Kinds.
+	Kind protocol.Kind
+	// Source is passed to Begin and recorded in the manifest (without its
+	// Options, which may hold secrets).
+	Source protocol.Source
+	// Description is a free text recorded in the manifest, such as the
+	// host name and service the backup is of.
+	Description string
+	// TruncateLogs asks the plugin to truncate logs once the set is
+	// durably stored. Only full and incremental backups truncate, and only
+	// plugins with protocol.CapabilityTruncateLogs; Backup refuses other
+	// combinations before it begins a session.
+	TruncateLogs bool
+	// ChunkBytes is the chunk size proposed to Read; 0 lets the plugin pick
+	// its default.
+	ChunkBytes int
+}
+
+// Result is what a backup produced. Backup returns it whenever the set was
+// committed to the sink, even when ending the session failed afterwards.
+type Result struct {
+	// Manifest is the manifest stored as the set's last file.
+	Manifest *Manifest
+	// End is what ending the session reported: the header field the backup
+	// was recorded in, the logs truncated, the log range and warnings. It is
+	// zero when the session did not end successfully.
+	End protocol.EndResult
+	// Warnings are the host's own remarks about the set, such as why it
+	// has no ESE metadata.
+	Warnings []string
+}
+
+// Progress receives events as Backup streams files. Calls come from the
+// goroutine running Backup, in order; an implementation must return quickly
+// and must not call back into the backup.
+type Progress interface {
+	// FileStarted is called before a file is read; name is its name in the
+	// set.
+	FileStarted(f protocol.File, name string)
+	// FileBytes is called after each chunk with the bytes of the file
+	// stored so far.
+	FileBytes(name string, done int64)
+	// FileDone is called once a file is completely stored.
+	FileDone(f ManifestFile)
+}
+
+// Option configures Backup.
+type Option func(*options)
+
+type options struct {
+	progress     Progress
+	now          func() time.Time
+	tool         Component
+	abortTimeout time.Duration
+}
+
+// WithProgress reports progress to p.
+func WithProgress(p Progress) Option { return func(o *options) { o.progress = p } }
+
+// WithClock replaces time.Now for the session times of the manifest (and
+// so the times of tar entries), for reproducible sets in tests.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithTool names the program that writes the set in its manifest; the
+// default is ToolName with the module version from the build information.
+func WithTool(name, version string) Option {
+	return func(o *options) { o.tool = Component{Name: name, Version: version} }
+}
+
+// WithAbortTimeout replaces DefaultAbortTimeout.
+func WithAbortTimeout(d time.Duration) Option { return func(o *options) { o.abortTimeout = d } }
+
+// moduleVersion returns the version of this module in the running binary,
+// or "(devel)" when it was built from a work tree.
+func moduleVersion() string {
+	const module = "github.com/esesnap/esesnap"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Path == module && bi.Main.Version != "" {
+			return bi.Main.Version
+		}
+		for _, d := range bi.Deps {
+			if d.Path == module {
+				return d.Version
+			}
+		}
+	}
+	return "(devel)"
+}
+
+// PanicError is a panic that Backup recovered from a plugin, a sink or a
+// progress callback and turned into an error, so that the session still
+// ends and the caller gets an error instead of a crash.
+type PanicError struct {
+	Op    string // what was running, such as "Read" or "sink commit"
+	Value any    // the value passed to panic
+	Stack []byte // the stack of the panicking goroutine
+}
+
+// Error describes the panic without the stack.
+func (e *PanicError) Error() string { return fmt.Sprintf("panic in %s: %v", e.Op, e.Value) }
+
+// Unwrap returns the panic value when it is an error.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
+
+// safely runs f and turns a panic into a *PanicError.
+func safely[T any](op string, f func() (T, error)) (v T, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &PanicError{Op: op, Value: p, Stack: debug.Stack()}
+		}
+	}()
+	return f()
+}
+
+// Backup takes one backup from s into sink.
+//
+// It calls Info and checks that the plugin supports req.Kind (and log
+// truncation if requested), then Begin, then Files and Read until Files
+// returns an empty batch, storing each file under its SetName while it
+// hashes every byte with SHA-256 and checks that chunks are contiguous and
+// that the stream has the length File.Size announced (when not 0). It then
+// writes the manifest and commits the sink, and only when Commit returned
+// nil (the set is durably stored) calls End(succeeded, req.TruncateLogs).
+//
+// The session always ends, exactly once: on any error, panic (recovered
+// into a *PanicError), cancellation of ctx or sink failure, Backup aborts
+// the sink (unless it committed) and calls End(aborted, no truncation) with
+// a fresh context limited to the abort timeout, joining its error to the
+// original one. Logs are never truncated on a failure path.
+//
+// The returned Result is non-nil exactly when the set was committed. A
+// committed set with an error means the set is stored and complete but the
+// session did not end successfully (ctx was cancelled after the commit, or
+// End failed), so the backup may not be recorded and no log was truncated.
+func Backup(ctx context.Context, s protocol.Snapshotter, req BackupRequest, sink Sink, opts ...Option) (res *Result, err error) {
+	o := options{now: time.Now, abortTimeout: DefaultAbortTimeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.tool.Name == "" {
+		o.tool = Component{Name: ToolName, Version: moduleVersion()}
+	}
+	b := &backupRun{ctx: ctx, s: s, req: req, sink: sink, o: o}
+	defer func() {
+		if p := recover(); p != nil {
+			err = &PanicError{Op: "backup", Value: p, Stack: debug.Stack()}
+		}
+		if err != nil {
+			err = b.cleanup(err)
+		}
+		if !b.committed {
+			res = nil
+		}
+	}()
+	return b.run()
+}
+
+// backupRun is the state of one Backup call.
+type backupRun struct {
+	ctx  context.Context
+	s    protocol.Snapshotter
+	req  BackupRequest
+	sink Sink
+	o    options
+
+	session   string
+	ended     bool // End was called (successfully or not): never call it again
+	committed bool // the sink committed: never abort it
+
+	names nameSet
+	ese   eseCollector
+	head  [headBytes]byte
+}
+
+// cleanup runs the failure path: abort the sink unless it committed, then
+// end the session as aborted unless End was already called.
+func (b *backupRun) cleanup(err error) error {
+	if !b.committed {
+		if _, aerr := safely("sink abort", func() (struct{}, error) { return struct{}{}, b.sink.Abort() }); aerr != nil {
+			err = errors.Join(err, fmt.Errorf("abort backup set: %w", aerr))
+		}
+	}
+	if b.session != "" && !b.ended {
+		b.ended = true
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(b.ctx), b.o.abortTimeout)
+		defer cancel()
+		req := protocol.EndRequest{Outcome: protocol.OutcomeAborted, TruncateLogs: false}
+		if _, eerr := safely("End", func() (protocol.EndResult, error) { return b.s.End(ctx, b.session, req) }); eerr != nil {
+			err = errors.Join(err, fmt.Errorf("end session %s (aborted): %w", b.session, eerr))
+		}
+	}
+	return err
+}
+
+func (b *backupRun) run() (*Result, error) {
+	ctx, req := b.ctx, b.req
+	if !req.Kind.Valid() {
+		return nil, fmt.Errorf("backup kind %s is not valid", req.Kind)
+	}
+	if req.TruncateLogs && !req.Kind.TruncatesLogs() {
+		return nil, fmt.Errorf("a %s backup never truncates logs; only full and incremental backups do", req.Kind)
+	}
+	info, err := safely("Info", func() (protocol.Info, error) { return b.s.Info(ctx) })
+	if err != nil {
+		return nil, fmt.Errorf("plugin info: %w", err)
+	}
+	if !info.Supports(req.Kind) {
+		return nil, fmt.Errorf("plugin %s does not support %s backups (it supports %v)", info.Name, req.Kind, info.Kinds)
+	}
+	if req.TruncateLogs && !info.Has(protocol.CapabilityTruncateLogs) {
+		return nil, fmt.Errorf("plugin %s cannot truncate logs", info.Name)
+	}
+
+	started := b.o.now().UTC()
+	b.session, err = safely("Begin", func() (string, error) {
+		return b.s.Begin(ctx, protocol.BeginRequest{Kind: req.Kind, Source: req.Source})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("begin %s backup: %w", req.Kind, err)
+	}
+	if b.session == "" {
+		return nil, fmt.Errorf("begin %s backup: plugin %s returned an empty session id", req.Kind, info.Name)
+	}
+
+	b.names = nameSet{}
+	var files []ManifestFile
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("backup cancelled: %w", err)
+		}
+		batch, err := safely("Files", func() ([]protocol.File, error) { return b.s.Files(ctx, b.session) })
+		if err != nil {
+			return nil, fmt.Errorf("list files: %w", err)
+		}
+		if len(batch) == 0 {
+			break
+		}
+		for _, f := range batch {
+			mf, err := b.storeFile(f, started)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, mf)
+		}
+	}
+
+	m := &Manifest{
+		FormatVersion:     FormatVersion,
+		Tool:              b.o.tool,
+		Plugin:            Component{Name: info.Name, Version: info.Version},
+		Kind:              req.Kind,
+		TruncateRequested: req.TruncateLogs,
+		Started:           started,
+		Finished:          b.o.now().UTC(),
+		Source: SourceInfo{
+			Description: req.Description,
+			InstanceDir: req.Source.InstanceDir,
+			LogDir:      req.Source.LogDir,
+			SystemDir:   req.Source.SystemDir,
+			BaseName:    req.Source.BaseName,
+			Databases:   req.Source.Databases,
+		},
+		Files:    files,
+		Complete: true,
+	}
+	if m.Files == nil {
+		m.Files = []ManifestFile{}
+	}
+	res := &Result{Manifest: m}
+	eseInfo, why := b.ese.result()
+	m.ESE = eseInfo
+	if why != nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the manifest has no ESE metadata: %v", why))
+	}
+	data, err := m.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("backup cancelled: %w", err)
+	}
+	if _, err := safely("sink commit", func() (struct{}, error) { return struct{}{}, b.sink.Commit(ctx, data, started) }); err != nil {
+		return nil, fmt.Errorf("commit backup set: %w", err)
+	}
+	b.committed = true
+
+	// The set is durably stored; from here on the sink is never aborted.
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("backup set stored, but cancelled before the session ended (backup not recorded, no logs truncated): %w", err)
+	}
+	b.ended = true
+	endReq := protocol.EndRequest{Outcome: protocol.OutcomeSucceeded, TruncateLogs: req.TruncateLogs}
+	end, err := safely("End", func() (protocol.EndResult, error) { return b.s.End(ctx, b.session, endReq) })
+	if err != nil {
+		return res, fmt.Errorf("backup set stored, but ending the session failed (the backup may not be recorded, no logs truncated): %w", err)
+	}
+	res.End = end
+	return res, nil
+}
+
+// storeFile streams one file into the sink and returns its manifest entry.
+func (b *backupRun) storeFile(f protocol.File, started time.Time) (ManifestFile, error) {
+	ctx := b.ctx
+	var mf ManifestFile
+	if !f.Role.Valid() {
+		return mf, fmt.Errorf("plugin listed file %q with role %s", f.Name, f.Role)
+	}
+	if f.Size < 0 {
+		return mf, fmt.Errorf("plugin listed file %q with size %d", f.Name, f.Size)
+	}
+	name, err := SetName(f.Name)
+	if err != nil {
+		return mf, err
+	}
+	if err := b.names.add(name); err != nil {
+		return mf, fmt.Errorf("file %q reported by the plugin: %w", f.Name, err)
+	}
+	if p := b.o.progress; p != nil {
+		p.FileStarted(f, name)
+	}
+	size := int64(-1)
+	if f.Size > 0 {
+		size = f.Size
+	}
+	w, err := safely("sink create", func() (io.WriteCloser, error) {
+		return b.sink.Create(Entry{Name: name, Size: size, ModTime: started})
+	})
+	if err != nil {
+		return mf, fmt.Errorf("store %s: %w", name, err)
+	}
+
+	h := sha256.New()
+	head := b.head[:0]
+	var next int64
+	var werr error // the sink's or our own error, kept in case a remote Read loses its chain
+	cw := protocol.ChunkWriterFunc(func(off int64, data []byte) (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = &PanicError{Op: "store " + name, Value: p, Stack: debug.Stack()}
+			}
+			if err != nil && werr == nil {
+				werr = err
+			}
+		}()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if off != next {
+			return fmt.Errorf("chunk at offset %d, want %d", off, next)
+		}
+		if f.Size > 0 && next+int64(len(data)) > f.Size {
+			return fmt.Errorf("stream is longer than the %d bytes announced", f.Size)
+		}
+		if len(head) < headBytes {
+			head = append(head, data[:min(headBytes-len(head), len(data))]...)
+		}
+		h.Write(data)
+		if _, err := w.Write(data); err != nil {
+			return err
+		}
+		next += int64(len(data))
+		if p := b.o.progress; p != nil {
+			p.FileBytes(name, next)
+		}
+		return nil
+	})
+	_, rerr := safely("Read", func() (struct{}, error) {
+		return struct{}{}, b.s.Read(ctx, b.session, f.Name, b.req.ChunkBytes, cw)
+	})
+	switch {
+	case werr != nil:
+		return mf, fmt.Errorf("store %s: %w", name, werr)
+	case rerr != nil:
+		return mf, fmt.Errorf("read %s: %w", f.Name, rerr)
+	case ctx.Err() != nil:
+		return mf, fmt.Errorf("read %s: %w", f.Name, ctx.Err())
+	case f.Size > 0 && next != f.Size:
+		return mf, fmt.Errorf("read %s: stream ended after %d of the %d bytes announced", f.Name, next, f.Size)
+	}
+	if _, err := safely("sink close", func() (struct{}, error) { return struct{}{}, w.Close() }); err != nil {
+		return mf, fmt.Errorf("store %s: %w", name, err)
+	}
+	mf = ManifestFile{
+		Name:         name,
+		OriginalName: f.Name,
+		Role:         f.Role,
+		Size:         next,
+		SHA256:       hex.EncodeToString(h.Sum(nil)),
+		PageSize:     f.PageSize,
+		Generation:   f.Generation,
+	}
+	b.ese.add(&mf, head)
+	if p := b.o.progress; p != nil {
+		p.FileDone(mf)
+	}
+	return mf, nil
+}

@@ -1,0 +1,62 @@
+package host
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// FuzzSetName: whatever a plugin reports, an accepted name is a single,
+// clean path component that stays inside the set directory.
+func FuzzSetName(f *testing.F) {
+	for _, s := range []string{`C:\x\SRUDB.dat`, "/a/b.log", "../../etc/passwd", "..", "", "a/b", "manifest.json", "CON.edb", "x\x00y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, reported string) {
+		name, err := SetName(reported)
+		if err != nil {
+			return
+		}
+		dir := filepath.Join("set", "dir")
+		joined := filepath.Join(dir, name)
+		if filepath.Dir(joined) != dir || filepath.Base(joined) != name || strings.ContainsAny(name, `/\:`) || name == ".." {
+			t.Fatalf("SetName(%q) = %q escapes or is not one component (%s)", reported, name, joined)
+		}
+		if strings.EqualFold(name, ManifestName) {
+			t.Fatalf("SetName(%q) accepted the manifest's name", reported)
+		}
+	})
+}
+
+// FuzzReadManifest: arbitrary bytes never panic, and an accepted manifest
+// survives a round trip and names only safe files.
+func FuzzReadManifest(f *testing.F) {
+	m := &Manifest{FormatVersion: 1, Kind: 1, Complete: true, Files: []ManifestFile{
+		{Name: "a.edb", Role: 1, Size: 3, SHA256: strings.Repeat("ab", 32)},
+	}}
+	good, _ := m.Marshal()
+	f.Add(good)
+	f.Add([]byte(`{"format_version":1,"complete":true,"kind":"full","files":[{"name":"../x","role":"log","sha256":""}]}`))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"formAt_version":1,"Complete":true}`)) // no kind: must be refused
+
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := ReadManifest(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		for _, f := range m.Files {
+			if ValidateName(f.Name) != nil {
+				t.Fatalf("accepted unsafe name %q", f.Name)
+			}
+		}
+		again, err := m.Marshal()
+		if err != nil {
+			t.Fatalf("accepted manifest does not marshal: %v", err)
+		}
+		if _, err := ReadManifest(bytes.NewReader(again)); err != nil {
+			t.Fatalf("round trip: %v", err)
+		}
+	})
+}

@@ -1,0 +1,228 @@
+package host
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/esesnap/esesnap/protocol"
+)
+
+// ManifestName is the name of the manifest in a backup set. It is always
+// the last entry written, so a set without it is incomplete.
+const ManifestName = "manifest.json"
+
+// FormatVersion is the version of the backup-set format this package writes
+// and the newest it reads. It changes only when an older reader would
+// misread a set; added fields do not change it.
+const FormatVersion = 1
+
+// maxManifestBytes bounds how much of a manifest Verify reads into memory:
+// even a set of thousands of logs needs far less.
+const maxManifestBytes = 64 << 20
+
+// Manifest describes a backup set: who made it, when, from what, and every
+// file it holds with its size and SHA-256. It is written last and only after
+// every file was stored, with Complete true; its presence is what makes a
+// set complete.
+//
+// End runs only after the set is durably stored, so the manifest cannot say
+// what End did: it records TruncateRequested, and the fields End reports
+// (the header field the backup was recorded in, the logs it truncated) are
+// in Result.End.
+type Manifest struct {
+	// FormatVersion is FormatVersion of the writer.
+	FormatVersion int `json:"format_version"`
+	// Tool is the host program that wrote the set.
+	Tool Component `json:"tool"`
+	// Plugin is the snapshot plugin that produced the files (Info.Name,
+	// Info.Version).
+	Plugin Component `json:"plugin"`
+	// Kind is the backup kind: "full", "incremental", "copy" or
+	// "differential".
+	Kind protocol.Kind `json:"kind"`
+	// TruncateRequested says whether the host asked End to truncate logs
+	// once the set was stored; whether it did is in Result.End.
+	TruncateRequested bool `json:"truncate_requested"`
+	// Started is when the session began (UTC); tar entries carry it as
+	// their modification time.
+	Started time.Time `json:"started"`
+	// Finished is when the last file was stored (UTC), just before the
+	// manifest was written.
+	Finished time.Time `json:"finished"`
+	// Source says what was backed up.
+	Source SourceInfo `json:"source"`
+	// Files lists the set's files in the order they were written:
+	// databases, then logs.
+	Files []ManifestFile `json:"files"`
+	// ESE holds what the ESE headers in the streamed files say; nil for a
+	// set whose files are not ESE databases and logs.
+	ESE *ESEInfo `json:"ese,omitempty"`
+	// Complete is true in every manifest this package writes; a reader
+	// refuses a manifest without it.
+	Complete bool `json:"complete"`
+}
+
+// Component names a program and its version.
+type Component struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// SourceInfo records the source of a backup as the host requested it.
+// Plugin options are not recorded because they may hold secrets.
+type SourceInfo struct {
+	Description string   `json:"description,omitempty"`
+	InstanceDir string   `json:"instance_dir,omitempty"`
+	LogDir      string   `json:"log_dir,omitempty"`
+	SystemDir   string   `json:"system_dir,omitempty"`
+	BaseName    string   `json:"base_name,omitempty"`
+	Databases   []string `json:"databases,omitempty"`
+}
+
+// ManifestFile is one file of a backup set.
+type ManifestFile struct {
+	// Name is the file's name in the set: the base name of OriginalName.
+	Name string `json:"name"`
+	// OriginalName is the name the plugin reported (for ESE the full path).
+	OriginalName string `json:"original_name"`
+	// Role is "database", "log" or "other".
+	Role protocol.Role `json:"role"`
+	// Size is the file's length in bytes.
+	Size int64 `json:"size"`
+	// SHA256 is the lower-case hex SHA-256 of the file's bytes.
+	SHA256 string `json:"sha256"`
+	// PageSize is the database page size, from the plugin or the file's
+	// ESE header; 0 when unknown.
+	PageSize int `json:"page_size,omitempty"`
+	// Generation is a log's generation, from the plugin or the log header;
+	// 0 for other files.
+	Generation uint32 `json:"generation,omitempty"`
+}
+
+// ESEInfo is what the ESE headers of the streamed files say about the set:
+// enough to restore it (base name and log range) and to check that its
+// databases and logs belong together (signatures).
+type ESEInfo struct {
+	// PageSize is the database page size.
+	PageSize int `json:"page_size"`
+	// BaseName is the three-character log base name, such as "edb".
+	BaseName string `json:"base_name,omitempty"`
+	// GenLow and GenHigh are the lowest and highest log generation in the
+	// set; every generation between them is present. Both are 0 when the
+	// set holds no logs.
+	GenLow  uint32 `json:"gen_low"`
+	GenHigh uint32 `json:"gen_high"`
+	// SignLog is the signature of the log stream.
+	SignLog *SignatureText `json:"sign_log,omitempty"`
+	// Databases describes each streamed database.
+	Databases []ESEDatabase `json:"databases,omitempty"`
+}
+
+// ESEDatabase is what the header snapshot at the start of a streamed
+// database says.
+type ESEDatabase struct {
+	// Name is the database's file name in the set.
+	Name string `json:"name"`
+	// SignDb is the database's signature.
+	SignDb SignatureText `json:"sign_db"`
+	// SignLog is the signature of the log stream the database belongs to.
+	SignLog SignatureText `json:"sign_log"`
+	// BackupGenLow is bkinfoFullCur.genLow of the header snapshot: the
+	// first log generation a restore of this copy replays.
+	BackupGenLow uint32 `json:"backup_gen_low"`
+	// State is the database state the header recorded (e.g. "dirty
+	// shutdown"); a live database is dirty in a backup.
+	State string `json:"state,omitempty"`
+}
+
+// SignatureText is an ESE signature in two forms: Hex, the 28 bytes as ESE
+// stores them (lower-case hex), compared exactly; and Text, the random
+// number and creation time, for people.
+type SignatureText struct {
+	Hex  string `json:"hex"`
+	Text string `json:"text"`
+}
+
+// Marshal encodes m as indented JSON with a final newline. The encoding is
+// deterministic: the same manifest gives the same bytes.
+func (m *Manifest) Marshal() ([]byte, error) {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode manifest: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// ErrIncomplete means a backup set has no manifest, or one that does not
+// say it is complete: the backup that wrote it did not finish.
+var ErrIncomplete = errors.New("backup set is incomplete")
+
+// ReadManifest decodes and checks a manifest: a format version this package
+// reads, Complete set, and safe, unique file names with valid roles, sizes
+// and hashes. The names are checked because the manifest decides which files
+// Verify opens.
+func ReadManifest(r io.Reader) (*Manifest, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxManifestBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	if len(b) > maxManifestBytes {
+		return nil, fmt.Errorf("read manifest: larger than %d bytes", maxManifestBytes)
+	}
+	var m Manifest
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("decode manifest: %w", err)
+	}
+	if err := m.check(); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// check validates a decoded manifest.
+func (m *Manifest) check() error {
+	switch {
+	case m.FormatVersion < 1:
+		return fmt.Errorf("manifest: format_version %d is not a backup-set format", m.FormatVersion)
+	case m.FormatVersion > FormatVersion:
+		return fmt.Errorf("manifest: format_version %d is newer than this program reads (%d)", m.FormatVersion, FormatVersion)
+	case !m.Complete:
+		return fmt.Errorf("%w: the manifest does not say complete", ErrIncomplete)
+	case !m.Kind.Valid():
+		return fmt.Errorf("manifest: kind %s is not a backup kind", m.Kind)
+	}
+	names := nameSet{}
+	for i, f := range m.Files {
+		if err := ValidateName(f.Name); err != nil {
+			return fmt.Errorf("manifest: file %d: %w", i, err)
+		}
+		if err := names.add(f.Name); err != nil {
+			return fmt.Errorf("manifest: %w", err)
+		}
+		if !f.Role.Valid() {
+			return fmt.Errorf("manifest: file %s: role %s is not valid", f.Name, f.Role)
+		}
+		if f.Size < 0 {
+			return fmt.Errorf("manifest: file %s: negative size %d", f.Name, f.Size)
+		}
+		if len(f.SHA256) != 64 || !isLowerHex(f.SHA256) {
+			return fmt.Errorf("manifest: file %s: sha256 %q is not 64 lower-case hex digits", f.Name, f.SHA256)
+		}
+	}
+	return nil
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}

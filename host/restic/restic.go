@@ -1,0 +1,339 @@
+// Package restic runs the real restic binary as the sink of a backup set:
+// `restic backup --stdin` fed with the set's tar stream, `restic snapshots`
+// to find backup chains by tag, and `restic dump` to read a set back. The
+// caller decides when a stream may become a snapshot: a failed backup is
+// killed before its stdin is closed, so restic never saves a truncated
+// stream.
+package restic
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options says how to run restic. Repository and password come from the
+// usual RESTIC_* environment variables or from Args (for example
+// --password-file); they are passed through and never logged.
+type Options struct {
+	Binary string   // restic executable; "restic" (found on PATH) when empty
+	Repo   string   // -r; empty means RESTIC_REPOSITORY
+	Args   []string // extra global options, such as --password-file F or --no-lock
+	Env    []string // environment; nil means os.Environ()
+	// Stderr receives restic's own error output (progress and messages are
+	// not shown: restic runs with --json and its stdout is parsed).
+	Stderr io.Writer
+}
+
+func (o Options) command(ctx context.Context, args ...string) *exec.Cmd {
+	bin := o.Binary
+	if bin == "" {
+		bin = "restic"
+	}
+	var all []string
+	if o.Repo != "" {
+		all = append(all, "-r", o.Repo)
+	}
+	all = append(all, o.Args...)
+	all = append(all, args...)
+	cmd := exec.CommandContext(ctx, bin, all...)
+	cmd.Env = o.Env
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	return cmd
+}
+
+// ExitError is a restic run that failed, with its exit code and the message
+// restic gave (its exit_error JSON or last stderr lines).
+type ExitError struct {
+	Op      string
+	Code    int
+	Message string
+}
+
+func (e *ExitError) Error() string {
+	what := exitMeaning[e.Code]
+	if what == "" {
+		what = "failed"
+	}
+	msg := e.Message
+	if msg == "" {
+		msg = "no message"
+	}
+	return fmt.Sprintf("restic %s: %s (exit code %d): %s", e.Op, what, e.Code, msg)
+}
+
+// exitMeaning is restic 0.18's documented exit codes.
+var exitMeaning = map[int]string{
+	1:   "failed",
+	2:   "Go runtime error",
+	3:   "some source data could not be read",
+	10:  "repository does not exist",
+	11:  "repository is locked",
+	12:  "wrong password",
+	130: "interrupted",
+}
+
+// Summary is the last JSON line of `restic backup --json`.
+type Summary struct {
+	SnapshotID          string  `json:"snapshot_id"`
+	DataAdded           int64   `json:"data_added"`
+	DataAddedPacked     int64   `json:"data_added_packed"`
+	TotalBytesProcessed int64   `json:"total_bytes_processed"`
+	TotalDuration       float64 `json:"total_duration"`
+}
+
+// BackupOptions describes the snapshot a stream becomes.
+type BackupOptions struct {
+	Filename string   // --stdin-filename: the path of the stream in the snapshot
+	Tags     []string // --tag, one each
+	Host     string   // --host; empty means restic's default
+}
+
+// Backup is a running `restic backup --stdin`.
+type Backup struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stderr *tail
+	done   chan struct{}
+	once   sync.Once
+
+	mu      sync.Mutex
+	summary *Summary
+	exitMsg string
+	waitErr error
+}
+
+// StartBackup starts restic reading a stream from its stdin; write the
+// stream to Writer, then call Finish, or Kill on failure.
+func StartBackup(ctx context.Context, o Options, b BackupOptions) (*Backup, error) {
+	args := []string{"backup", "--stdin", "--json", "--stdin-filename", b.Filename}
+	for _, t := range b.Tags {
+		args = append(args, "--tag", t)
+	}
+	if b.Host != "" {
+		args = append(args, "--host", b.Host)
+	}
+	cmd := o.command(ctx, args...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	bk := &Backup{cmd: cmd, stdin: stdin, stderr: newTail(o.Stderr), done: make(chan struct{})}
+	cmd.Stderr = bk.stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start restic backup: %w", err)
+	}
+	go bk.readStdout(stdout)
+	return bk, nil
+}
+
+// readStdout collects the summary line and then waits for the process.
+func (b *Backup) readStdout(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		var m struct {
+			Type string `json:"message_type"`
+		}
+		if json.Unmarshal(line, &m) != nil || m.Type != "summary" {
+			continue
+		}
+		var s Summary
+		if json.Unmarshal(line, &s) == nil {
+			b.mu.Lock()
+			b.summary = &s
+			b.mu.Unlock()
+		}
+	}
+	io.Copy(io.Discard, r)
+	err := b.cmd.Wait()
+	b.mu.Lock()
+	b.waitErr = err
+	b.mu.Unlock()
+	close(b.done)
+}
+
+// Writer is restic's stdin.
+func (b *Backup) Writer() io.Writer { return b.stdin }
+
+// Finish closes restic's stdin (the stream is complete), waits for restic
+// to exit and returns the summary. It fails unless restic exited 0 and
+// reported a snapshot id.
+func (b *Backup) Finish(ctx context.Context) (*Summary, error) {
+	if err := b.stdin.Close(); err != nil {
+		b.Kill()
+		return nil, fmt.Errorf("close restic's input: %w", err)
+	}
+	select {
+	case <-b.done:
+	case <-ctx.Done():
+		b.Kill()
+		return nil, ctx.Err()
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.waitErr != nil {
+		return nil, b.exitError("backup", b.waitErr)
+	}
+	if b.summary == nil || b.summary.SnapshotID == "" {
+		return nil, &ExitError{Op: "backup", Message: "restic exited 0 without reporting a snapshot id"}
+	}
+	return b.summary, nil
+}
+
+// Kill stops restic BEFORE its stdin is closed, so that it sees no end of
+// stream and saves no snapshot, then releases the pipe. Safe to call twice
+// and after Finish.
+func (b *Backup) Kill() error {
+	b.once.Do(func() {
+		select {
+		case <-b.done:
+		default:
+			b.cmd.Process.Kill()
+			<-b.done
+		}
+		b.stdin.Close()
+	})
+	return nil
+}
+
+func (b *Backup) exitError(op string, err error) error {
+	return &ExitError{Op: op, Code: exitCode(err), Message: b.stderr.message()}
+}
+
+// tail keeps the last lines restic wrote to stderr (and forwards them), to
+// put restic's own explanation into errors; exit_error JSON wins.
+type tail struct {
+	mu    sync.Mutex
+	w     io.Writer
+	buf   []byte
+	final string
+}
+
+func newTail(w io.Writer) *tail { return &tail{w: w} }
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.w != nil {
+		t.w.Write(p)
+	}
+	t.buf = append(t.buf, p...)
+	for {
+		i := bytes.IndexByte(t.buf, '\n')
+		if i < 0 {
+			break
+		}
+		line := strings.TrimSpace(string(t.buf[:i]))
+		t.buf = t.buf[i+1:]
+		var m struct {
+			Type    string `json:"message_type"`
+			Message string `json:"message"`
+		}
+		if json.Unmarshal([]byte(line), &m) == nil {
+			if m.Type == "exit_error" || m.Type == "error" {
+				t.final = m.Message
+			}
+			continue
+		}
+		if line != "" {
+			t.final = line
+		}
+	}
+	if len(t.buf) > 64<<10 {
+		t.buf = t.buf[len(t.buf)-64<<10:]
+	}
+	return len(p), nil
+}
+
+func (t *tail) message() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s := strings.TrimSpace(string(t.buf)); s != "" && t.final == "" {
+		return s
+	}
+	return t.final
+}
+
+// Snapshot is one entry of `restic snapshots --json`.
+type Snapshot struct {
+	ID       string    `json:"id"`
+	ShortID  string    `json:"short_id"`
+	Time     time.Time `json:"time"`
+	Paths    []string  `json:"paths"`
+	Tags     []string  `json:"tags"`
+	Hostname string    `json:"hostname"`
+}
+
+// Tag returns the value of the first tag "key=value"-style tag with the
+// given prefix (for example "esesnap:kind="), or "".
+func (s Snapshot) Tag(prefix string) string {
+	for _, t := range s.Tags {
+		if v, ok := strings.CutPrefix(t, prefix); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// Snapshots lists the snapshots carrying every one of tags, oldest first.
+func Snapshots(ctx context.Context, o Options, tags ...string) ([]Snapshot, error) {
+	args := []string{"snapshots", "--json"}
+	if len(tags) > 0 {
+		args = append(args, "--tag", strings.Join(tags, ","))
+	}
+	var out bytes.Buffer
+	if err := o.run(ctx, "snapshots", &out, args...); err != nil {
+		return nil, err
+	}
+	var snaps []Snapshot
+	if err := json.Unmarshal(out.Bytes(), &snaps); err != nil {
+		return nil, fmt.Errorf("restic snapshots: unreadable output: %w", err)
+	}
+	return snaps, nil
+}
+
+// Dump streams one file of a snapshot (`restic dump ID PATH`) into w.
+func Dump(ctx context.Context, o Options, snapshot, path string, w io.Writer) error {
+	return o.run(ctx, "dump", w, "dump", snapshot, path)
+}
+
+// Init creates a repository (`restic init`), for tests and first runs.
+func Init(ctx context.Context, o Options) error {
+	return o.run(ctx, "init", io.Discard, "init")
+}
+
+// run runs one restic command to completion with stdout going to w.
+func (o Options) run(ctx context.Context, op string, w io.Writer, args ...string) error {
+	cmd := o.command(ctx, args...)
+	t := newTail(o.Stderr)
+	cmd.Stdout, cmd.Stderr = w, t
+	if err := cmd.Run(); err != nil {
+		return &ExitError{Op: op, Code: exitCode(err), Message: t.message()}
+	}
+	return nil
+}
+
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	return -1
+}

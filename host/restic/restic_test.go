@@ -1,0 +1,115 @@
+package restic
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// testRepo returns Options for a fresh repository in a temporary directory,
+// run by the real restic binary.
+func testRepo(t *testing.T) Options {
+	t.Helper()
+	bin, err := exec.LookPath("restic")
+	if err != nil {
+		gobin := filepath.Join(os.Getenv("HOME"), "go", "bin", "restic")
+		if out, gerr := exec.Command("go", "env", "GOPATH").Output(); gerr == nil {
+			gobin = filepath.Join(string(bytes.TrimSpace(out)), "bin", "restic")
+		}
+		if _, serr := os.Stat(gobin); serr != nil {
+			t.Fatalf("the real restic binary is needed: go install github.com/restic/restic/cmd/restic@v0.18.1 (and put $(go env GOPATH)/bin on PATH)")
+		}
+		bin = gobin
+	}
+	o := Options{
+		Binary: bin,
+		Repo:   filepath.Join(t.TempDir(), "repo"),
+		Env:    append(os.Environ(), "RESTIC_PASSWORD=esesnap-test", "RESTIC_CACHE_DIR="+t.TempDir()),
+	}
+	if err := Init(context.Background(), o); err != nil {
+		t.Fatalf("restic init: %v", err)
+	}
+	return o
+}
+
+func TestBackupSnapshotDump(t *testing.T) {
+	o := testRepo(t)
+	ctx := context.Background()
+	b, err := StartBackup(ctx, o, BackupOptions{Filename: "set.tar", Tags: []string{"esesnap", "esesnap:kind=full"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("esesnap restic sink test "), 40000)
+	if _, err := b.Writer().Write(data); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := b.Finish(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.SnapshotID == "" || sum.TotalBytesProcessed != int64(len(data)) {
+		t.Fatalf("summary %+v", sum)
+	}
+	snaps, err := Snapshots(ctx, o, "esesnap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snaps) != 1 || snaps[0].ID != sum.SnapshotID || snaps[0].Tag("esesnap:kind=") != "full" {
+		t.Fatalf("snapshots %+v", snaps)
+	}
+	var out bytes.Buffer
+	if err := Dump(ctx, o, sum.SnapshotID, "/set.tar", &out); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out.Bytes(), data) {
+		t.Fatal("restic dump returned other bytes")
+	}
+}
+
+// TestKillSavesNoSnapshot: a stream killed before its end never becomes a
+// snapshot.
+func TestKillSavesNoSnapshot(t *testing.T) {
+	o := testRepo(t)
+	ctx := context.Background()
+	b, err := StartBackup(ctx, o, BackupOptions{Filename: "set.tar", Tags: []string{"esesnap"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Writer().Write(bytes.Repeat([]byte{1}, 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	b.Kill()
+	if _, err := b.Finish(ctx); err == nil {
+		t.Fatal("Finish after Kill reported success")
+	}
+	snaps, err := Snapshots(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snaps) != 0 {
+		t.Fatalf("a killed backup left %d snapshot(s)", len(snaps))
+	}
+}
+
+func TestWrongPassword(t *testing.T) {
+	o := testRepo(t)
+	o.Env = append(o.Env, "RESTIC_PASSWORD=not-the-password")
+	_, err := Snapshots(context.Background(), o)
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.Code != 12 {
+		t.Fatalf("want exit code 12 (wrong password), got %v", err)
+	}
+	b, err := StartBackup(context.Background(), o, BackupOptions{Filename: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Writer().Write([]byte("data"))
+	_, err = b.Finish(context.Background())
+	if !errors.As(err, &ee) || ee.Code != 12 {
+		t.Fatalf("backup with a wrong password: want exit code 12, got %v", err)
+	}
+}
