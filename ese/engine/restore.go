@@ -63,6 +63,13 @@ func (in *Instance) ExternalRestore(req ese.RestoreRequest) error {
 	return restore(in.fs, req, in.log)
 }
 
+// ExternalRestore is JetExternalRestore2 without an instance, as ESE offers
+// it: it checks and stages a backup set like Instance.ExternalRestore, on
+// the operating system's file system.
+func ExternalRestore(req ese.RestoreRequest, log hclog.Logger) error {
+	return restore(OSFS{}, req, log)
+}
+
 func restore(fsys FS, req ese.RestoreRequest, log hclog.Logger) error {
 	const op = "JetExternalRestore2"
 	if log == nil {

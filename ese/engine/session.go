@@ -428,7 +428,7 @@ func (in *Instance) CloseFile(h ese.Handle) error {
 	s.open = nil
 	st.close()
 	if !st.done() {
-		in.log.Info("backup file closed before it was read completely", "file", st.name())
+		in.log.Debug("backup file closed before it was read completely", "file", st.name())
 		return nil
 	}
 	switch st := st.(type) {

@@ -1194,7 +1194,12 @@ type Read_Request struct {
 	// chunk_bytes is the chunk size the host proposes; 0 asks for the
 	// plugin's default. The plugin picks the size it sends, never more than
 	// its Info.Response.max_chunk_bytes.
-	ChunkBytes    uint32 `protobuf:"varint,3,opt,name=chunk_bytes,json=chunkBytes,proto3" json:"chunk_bytes,omitempty"`
+	ChunkBytes uint32 `protobuf:"varint,3,opt,name=chunk_bytes,json=chunkBytes,proto3" json:"chunk_bytes,omitempty"`
+	// data_pipe asks the plugin to send the file's bytes through the private
+	// data pipe the host gave it when it started the plugin (see
+	// Chunk.piped_bytes) instead of in Chunk.data. A plugin without such a
+	// pipe, or whose pipe is busy or broken, ignores it and uses data.
+	DataPipe      bool `protobuf:"varint,4,opt,name=data_pipe,json=dataPipe,proto3" json:"data_pipe,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1250,6 +1255,13 @@ func (x *Read_Request) GetChunkBytes() uint32 {
 	return 0
 }
 
+func (x *Read_Request) GetDataPipe() bool {
+	if x != nil {
+		return x.DataPipe
+	}
+	return false
+}
+
 // Chunk is the next piece of the file. Chunks arrive in file order with no
 // gaps; the stream ends after the last chunk, and an empty file may have no
 // chunk at all. A stream that ends with an error status is incomplete.
@@ -1259,8 +1271,15 @@ type Read_Chunk struct {
 	// lengths of the chunks before it.
 	Offset int64 `protobuf:"varint,1,opt,name=offset,proto3" json:"offset,omitempty"`
 	// data is the file content at offset, never longer than the chunk size
-	// the plugin chose.
-	Data          []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	// the plugin chose. It is empty when piped_bytes is set.
+	Data []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	// piped_bytes, when not 0, says that the file content at offset is this
+	// many bytes written to the data pipe (requested with
+	// Request.data_pipe) right after this message instead of in data; the
+	// host reads exactly that many bytes from the pipe before the next
+	// message. It is never set unless the host asked for the pipe, and
+	// never exceeds the chunk size the plugin chose.
+	PipedBytes    int64 `protobuf:"varint,3,opt,name=piped_bytes,json=pipedBytes,proto3" json:"piped_bytes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1307,6 +1326,13 @@ func (x *Read_Chunk) GetData() []byte {
 		return x.Data
 	}
 	return nil
+}
+
+func (x *Read_Chunk) GetPipedBytes() int64 {
+	if x != nil {
+		return x.PipedBytes
+	}
+	return 0
 }
 
 // Request says how the session ends.
@@ -1657,17 +1683,20 @@ const file_snapshot_v1_snapshot_proto_rawDesc = "" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x1a;\n" +
 	"\bResponse\x12/\n" +
-	"\x05files\x18\x01 \x03(\v2\x19.esesnap.snapshot.v1.FileR\x05files\"\x9a\x01\n" +
-	"\x04Read\x1a]\n" +
+	"\x05files\x18\x01 \x03(\v2\x19.esesnap.snapshot.v1.FileR\x05files\"\xd8\x01\n" +
+	"\x04Read\x1az\n" +
 	"\aRequest\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x12\n" +
 	"\x04file\x18\x02 \x01(\tR\x04file\x12\x1f\n" +
 	"\vchunk_bytes\x18\x03 \x01(\rR\n" +
-	"chunkBytes\x1a3\n" +
+	"chunkBytes\x12\x1b\n" +
+	"\tdata_pipe\x18\x04 \x01(\bR\bdataPipe\x1aT\n" +
 	"\x05Chunk\x12\x16\n" +
 	"\x06offset\x18\x01 \x01(\x03R\x06offset\x12\x12\n" +
-	"\x04data\x18\x02 \x01(\fR\x04data\"[\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data\x12\x1f\n" +
+	"\vpiped_bytes\x18\x03 \x01(\x03R\n" +
+	"pipedBytes\"[\n" +
 	"\bLogRange\x12\x17\n" +
 	"\agen_low\x18\x01 \x01(\rR\x06genLow\x12\x19\n" +
 	"\bgen_high\x18\x02 \x01(\rR\agenHigh\x12\x1b\n" +

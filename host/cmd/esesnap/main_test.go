@@ -19,6 +19,10 @@ import (
 const runMainEnv = "ESESNAP_TEST_RUN_MAIN"
 
 func TestMain(m *testing.M) {
+	if os.Getenv(testPluginEnv) == "1" {
+		servePluginDouble()
+		os.Exit(0)
+	}
 	if os.Getenv(runMainEnv) == "1" {
 		main()
 		os.Exit(ExitOK) // main exits itself; not reached
@@ -30,8 +34,7 @@ func TestMain(m *testing.M) {
 // exit code.
 func cli(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	cmd := cliCommand(args...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -48,6 +51,13 @@ func cli(t *testing.T, args ...string) (stdout, stderr string, code int) {
 
 // samplesDir is shared/ese-samples beside the repository.
 func samplesDir(t *testing.T) string { return samples.Dir(t) }
+
+// cliCommand is the test binary set up to run as esesnap.
+func cliCommand(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	return cmd
+}
 
 func TestExitCodeFor(t *testing.T) {
 	tests := []struct {

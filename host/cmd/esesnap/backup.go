@@ -1,0 +1,325 @@
+package main
+
+import (
+	"context"
+
+	"encoding/json"
+	"errors"
+	"fmt"
+	"github.com/esesnap/esesnap/ese"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/esesnap/esesnap/host"
+	"github.com/esesnap/esesnap/protocol"
+	"github.com/spf13/cobra"
+)
+
+// backupFlags are the flags of `esesnap backup`.
+type backupFlags struct {
+	plugin    pluginFlags
+	source    protocol.Source
+	kind      string
+	truncate  bool
+	writable  bool
+	out       string
+	tar       string
+	chunk     int
+	json      bool
+	progress  string
+	describe  string
+	resticCfg resticFlags
+}
+
+func newBackupCmd() *cobra.Command {
+	var f backupFlags
+	cmd := &cobra.Command{
+		Use:   "backup --source DIR (--out DIR | --tar FILE|- | --restic-repo REPO)",
+		Short: "Back up an ESE instance through a plugin into a verified backup set",
+		Long: `backup starts the plugin, runs ESE's external backup sequence (every page
+and every log verified while it streams), and stores the result as a backup set:
+a directory (--out), a tar stream (--tar, "-" for stdout) or a restic snapshot
+(--restic-repo). The manifest is written last, and the plugin records the backup
+and truncates logs (--truncate-logs) only after the set is durably stored. On any
+failure, Ctrl-C included, the ESE session is ended aborted, no log is truncated,
+and no set that looks complete is left behind. A second Ctrl-C kills the plugin.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runBackup(cmd, &f) },
+	}
+	fl := cmd.Flags()
+	f.plugin.register(cmd)
+	fl.StringVar(&f.source.InstanceDir, "source", "", "ESE instance directory: databases, logs and checkpoint (required)")
+	fl.StringVar(&f.source.LogDir, "log-dir", "", "log directory when it is not --source (JET_paramLogFilePath)")
+	fl.StringVar(&f.source.SystemDir, "system-dir", "", "checkpoint directory when it is not --source (JET_paramSystemPath)")
+	fl.StringVar(&f.source.BaseName, "base-name", "", "log base name, three characters (default: from the checkpoint file)")
+	fl.StringArrayVar(&f.source.Databases, "database", nil, "database file to back up (repeatable; default: every database of the log stream)")
+	fl.StringVar(&f.kind, "kind", "full", "backup kind: full, incremental, copy or differential")
+	fl.BoolVar(&f.truncate, "truncate-logs", false, "after the set is stored, delete the logs the backup made unnecessary (full and incremental; needs --writable)")
+	fl.BoolVar(&f.writable, "writable", false, "let the plugin record the backup in the database headers and truncate logs (the source is read-only otherwise)")
+	fl.StringVar(&f.out, "out", "", "write the backup set to this new directory")
+	fl.StringVar(&f.tar, "tar", "", `write the backup set as a tar stream to this file ("-" for stdout)`)
+	fl.IntVar(&f.chunk, "chunk-size", 0, "chunk size proposed to the plugin in bytes (default: the plugin's)")
+	fl.BoolVar(&f.json, "json", false, "print the result as JSON (to stdout, or stderr when the set goes to stdout)")
+	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (on a terminal), always, never")
+	fl.StringVar(&f.describe, "description", "", "free text recorded in the manifest")
+	f.resticCfg.register(cmd)
+	return cmd
+}
+
+// backupSummary is what `backup --json` prints.
+type backupSummary struct {
+	OK            bool              `json:"ok"`
+	Kind          string            `json:"kind"`
+	Set           string            `json:"set"`
+	Files         int               `json:"files"`
+	Bytes         int64             `json:"bytes"`
+	GenLow        uint32            `json:"gen_low,omitempty"`
+	GenHigh       uint32            `json:"gen_high,omitempty"`
+	BaseName      string            `json:"base_name,omitempty"`
+	Recorded      string            `json:"recorded,omitempty"`
+	TruncatedLogs []string          `json:"truncated_logs"`
+	Warnings      []string          `json:"warnings"`
+	Restic        *resticSummary    `json:"restic,omitempty"`
+	Manifest      *host.Manifest    `json:"manifest,omitempty"`
+	Error         *errorJSON        `json:"error,omitempty"`
+	Elapsed       float64           `json:"elapsed_seconds"`
+	Extra         map[string]string `json:"extra,omitempty"`
+}
+
+func runBackup(cmd *cobra.Command, f *backupFlags) error {
+	log := loggerFrom(cmd)
+	if f.source.InstanceDir == "" {
+		return usageError(errors.New("--source is required: the ESE instance directory"))
+	}
+	targets := 0
+	for _, s := range []string{f.out, f.tar, f.resticCfg.repo} {
+		if s != "" {
+			targets++
+		}
+	}
+	if targets != 1 {
+		return usageError(errors.New("give exactly one of --out DIR, --tar FILE|- and --restic-repo REPO"))
+	}
+	kind, err := protocol.ParseKind(f.kind)
+	if err != nil {
+		return usageError(err)
+	}
+	if f.truncate && !kind.TruncatesLogs() {
+		return usageError(fmt.Errorf("--truncate-logs: a %s backup never truncates logs (use full or incremental)", kind))
+	}
+	if f.truncate && !f.writable {
+		return usageError(errors.New("--truncate-logs needs --writable: the plugin opens the source read-only otherwise"))
+	}
+	for _, p := range []*string{&f.source.InstanceDir, &f.source.LogDir, &f.source.SystemDir} {
+		if *p != "" {
+			abs, err := filepath.Abs(*p)
+			if err != nil {
+				return usageError(err)
+			}
+			*p = abs
+		}
+	}
+	if f.writable {
+		f.source.Options = map[string]string{"writable": "true"}
+	}
+	dataOut := cmd.OutOrStdout()
+	report := cmd.OutOrStdout()
+	if f.tar == "-" {
+		report = cmd.ErrOrStderr() // stdout carries the set
+	}
+
+	start := time.Now()
+	ctx, stopSignals := host.HandleSignals(cmd.Context(), nil)
+	defer stopSignals()
+	client, err := f.plugin.launch(ctx, cmd)
+	if err != nil {
+		return failBackup(cmd, f, report, kind, "", start, err)
+	}
+	defer client.Close()
+	stopSignals()
+	ctx, stopSignals = host.HandleSignals(cmd.Context(), client.Kill)
+	defer stopSignals()
+
+	sink, setName, closeSink, err := f.openSink(ctx, cmd, dataOut, kind)
+	if err != nil {
+		return failBackup(cmd, f, report, kind, setName, start, err)
+	}
+	opts := []host.Option{host.WithTool("esesnap", version())}
+	if p := newProgress(cmd.ErrOrStderr(), f.progress); p != nil {
+		opts = append(opts, host.WithProgress(p))
+		defer p.finish()
+	}
+	req := host.BackupRequest{Kind: kind, Source: f.source, TruncateLogs: f.truncate, ChunkBytes: f.chunk, Description: f.describe}
+	res, err := host.Backup(ctx, client.Snapshotter(), req, sink, opts...)
+	if cerr := closeSink(err == nil && res != nil); cerr != nil && err == nil {
+		err = cerr
+	}
+	if err != nil && res == nil {
+		return failBackup(cmd, f, report, kind, setName, start, err)
+	}
+	sum := summarize(res, kind, setName, start)
+	if rs, ok := sink.(resticSummarizer); ok {
+		sum.Restic = rs.resticSummary()
+	}
+	if err != nil {
+		// The set is stored, but ending the session failed (for example the
+		// truncation): say so and fail.
+		sum.OK = false
+		sum.Error = toErrorJSON(err)
+	}
+	if f.json {
+		enc := json.NewEncoder(report)
+		enc.SetIndent("", "  ")
+		if eerr := enc.Encode(sum); eerr != nil {
+			return withCode(ExitError, eerr)
+		}
+	} else {
+		printSummary(report, sum)
+	}
+	if err != nil {
+		log.Error("the backup set is stored, but ending the backup failed", "error", err)
+		if h := hintFor(err); h != "" {
+			log.Error("what to do: " + h)
+		}
+		return withCode(exitFor(err), nil)
+	}
+	return nil
+}
+
+// failBackup reports a backup that produced no set.
+func failBackup(cmd *cobra.Command, f *backupFlags, report io.Writer, kind protocol.Kind, set string, start time.Time, err error) error {
+	var ee *exitError
+	if errors.As(err, &ee) && ee.code == ExitUsage {
+		return err
+	}
+	log := loggerFrom(cmd)
+	code := exitFor(err)
+	if cmd.Context().Err() != nil || errors.Is(err, host.ErrInterrupted) {
+		code = ExitInterrupted
+	}
+	if f.json {
+		sum := backupSummary{Kind: kind.String(), Set: set, Error: toErrorJSON(err), TruncatedLogs: []string{}, Warnings: []string{}, Elapsed: time.Since(start).Seconds()}
+		enc := json.NewEncoder(report)
+		enc.SetIndent("", "  ")
+		enc.Encode(sum)
+	}
+	log.Error("backup failed: " + err.Error())
+	if h := hintFor(err); h != "" {
+		log.Error("what to do: " + h)
+	}
+	log.Error("no backup set was kept and no log was truncated")
+	return withCode(code, nil)
+}
+
+func summarize(res *host.Result, kind protocol.Kind, set string, start time.Time) backupSummary {
+	sum := backupSummary{OK: true, Kind: kind.String(), Set: set, Manifest: res.Manifest,
+		Recorded: res.End.Recorded, TruncatedLogs: res.End.TruncatedLogs, Elapsed: time.Since(start).Seconds()}
+	sum.Warnings = append(append([]string{}, res.Warnings...), res.End.Warnings...)
+	if sum.TruncatedLogs == nil {
+		sum.TruncatedLogs = []string{}
+	}
+	for _, mf := range res.Manifest.Files {
+		sum.Files++
+		sum.Bytes += mf.Size
+	}
+	if e := res.Manifest.ESE; e != nil {
+		sum.GenLow, sum.GenHigh, sum.BaseName = e.GenLow, e.GenHigh, e.BaseName
+	}
+	if res.End.Logs.GenHigh != 0 {
+		sum.GenLow, sum.GenHigh, sum.BaseName = res.End.Logs.GenLow, res.End.Logs.GenHigh, res.End.Logs.BaseName
+	}
+	return sum
+}
+
+func printSummary(w io.Writer, s backupSummary) {
+	fmt.Fprintf(w, "backup %s: %s\n", s.Kind, s.Set)
+	fmt.Fprintf(w, "  files:     %d (%s), every page and log verified\n", s.Files, byteSize(s.Bytes))
+	if s.GenHigh != 0 {
+		fmt.Fprintf(w, "  logs:      %s generations %d..%d (0x%X..0x%X)\n", s.BaseName, s.GenLow, s.GenHigh, s.GenLow, s.GenHigh)
+	}
+	if s.Recorded != "" {
+		fmt.Fprintf(w, "  recorded:  %s in the database headers\n", s.Recorded)
+	}
+	if len(s.TruncatedLogs) > 0 {
+		fmt.Fprintf(w, "  truncated: %d log(s): %s\n", len(s.TruncatedLogs), strings.Join(baseNames(s.TruncatedLogs), " "))
+	}
+	if s.Restic != nil {
+		fmt.Fprintf(w, "  restic:    snapshot %s, %s added to the repository\n", s.Restic.SnapshotID, byteSize(s.Restic.DataAdded))
+	}
+	for _, warn := range s.Warnings {
+		fmt.Fprintf(w, "  warning:   %s\n", warn)
+	}
+	fmt.Fprintf(w, "  took:      %.1fs\n", s.Elapsed)
+}
+
+func baseNames(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = host.BaseName(p)
+	}
+	return out
+}
+
+func byteSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// openSink opens the sink the flags choose. closeSink(ok) finishes what
+// the sink holds outside the set (the tar file), removing it when !ok.
+func (f *backupFlags) openSink(ctx context.Context, cmd *cobra.Command, stdout io.Writer, kind protocol.Kind) (host.Sink, string, func(ok bool) error, error) {
+	noop := func(bool) error { return nil }
+	switch {
+	case f.out != "":
+		s, err := host.NewDirSink(f.out)
+		return s, f.out, noop, err
+	case f.tar == "-":
+		return host.NewTarSink(stdout), "stdout (tar)", noop, nil
+	case f.tar != "":
+		file, err := os.OpenFile(f.tar, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return nil, f.tar, noop, err
+		}
+		closeFile := func(ok bool) error {
+			err := file.Close()
+			if !ok {
+				os.Remove(f.tar) // a failed backup leaves no file that looks like a set
+			}
+			return err
+		}
+		return host.NewTarSink(file), f.tar, closeFile, nil
+	default:
+		return f.resticCfg.sink(ctx, cmd, kind, f.source)
+	}
+}
+
+// errorJSON is an error in --json output.
+type errorJSON struct {
+	Message string `json:"message"`
+	JetErr  int32  `json:"jet_err,omitempty"`
+	Name    string `json:"name,omitempty"`
+	Op      string `json:"op,omitempty"`
+	File    string `json:"file,omitempty"`
+	Page    int64  `json:"page,omitempty"`
+	Hint    string `json:"hint,omitempty"`
+}
+
+func toErrorJSON(err error) *errorJSON {
+	e := &errorJSON{Message: err.Error(), Hint: hintFor(err)}
+	var ee *ese.Error
+	if errors.As(err, &ee) {
+		e.JetErr, e.Name, e.Op, e.File, e.Page = int32(ee.Code), ee.Code.Name(), ee.Op, ee.File, ee.Page
+	}
+	return e
+}

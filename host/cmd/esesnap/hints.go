@@ -1,0 +1,81 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/esesnap/esesnap/ese"
+	"github.com/esesnap/esesnap/plugin"
+)
+
+// hints says what a person can do about each JET_err a backup, verify or
+// restore can end with. The error text itself already names the file, the
+// operation, the page and the code.
+var hints = map[ese.Code]string{
+	ese.ErrNoBackup:                      "the plugin has no such backup session (it ended or the plugin restarted); run the backup again",
+	ese.ErrBackupAbortByServer:           "the application stopped the backup (JetStopBackupInstance); run it again when the application allows backups",
+	ese.ErrClientRequestToStopJetService: "the ESE service is stopping; run the backup again after it restarted",
+	ese.ErrInstanceUnavailable:           "the ESE instance hit a fatal error (for example a failed header write); see the plugin log, fix the cause and restart the instance",
+	ese.ErrNotInitialized:                "the ESE instance is not running; start the application (or point --source at the right instance)",
+	ese.ErrTermInProgress:                "the ESE instance is shutting down; run the backup again after it restarted",
+	ese.ErrRestoreInProgress:             "a restore is running on this instance; wait for it to finish",
+	ese.ErrRunningInMultiInstanceMode:    "the process uses ESE instances; use the instance-based calls",
+	ese.ErrBackupInProgress:              "another backup of this instance is running; wait for it to finish and try again",
+	ese.ErrBackupNotAllowedYet:           "the instance is still recovering or terminating; try again later",
+	ese.ErrMissingFullBackup:             "incremental and differential backups need a full backup first: run 'esesnap backup --kind full --writable --truncate-logs'",
+	ese.ErrInvalidBackup:                 "circular logging is on, so only full and copy backups are possible",
+	ese.ErrInvalidBackupSequence:         "the plugin refused the order of calls; run the backup again, and report it if it repeats",
+	ese.ErrReadVerifyFailure:             "the database has a damaged page; run 'esesnap inspect' on it, and restore it from an earlier good backup (or repair it with esentutl /p on Windows, losing data)",
+	ese.ErrReadPgnoVerifyFailure:         "a page of the database holds another page (a misdirected write); run 'esesnap inspect' on it and restore from an earlier good backup",
+	ese.ErrLogReadVerifyFailure:          "a transaction log is damaged; take a full backup so the damaged log is no longer needed",
+	ese.ErrMissingLogFile:                "a log generation is missing from the chain; take a full backup",
+	ese.ErrMissingFileToBackup:           "a log generation the backup needs is gone (deleted or truncated elsewhere); take a full backup",
+	ese.ErrLogFileNotCopied:              "not every log was copied, so no log was truncated; run the backup again",
+	ese.ErrFileAccessDenied:              "the instance was opened read-only or the files are not writable: pass --writable to let the plugin record the backup and truncate logs, and check file permissions",
+	ese.ErrCheckpointFileNotFound:        "the checkpoint file (<base>.chk) is missing: point --system-dir at it, or give --base-name",
+	ese.ErrCheckpointCorrupt:             "both copies of the checkpoint file are damaged; the instance needs recovery on Windows",
+	ese.ErrFileNotFound:                  "a file is missing; check the paths given",
+	ese.ErrDatabaseNotFound:              "that database is not attached to this instance; check --database",
+	ese.ErrDatabaseCorrupted:             "the file is not a usable ESE database",
+	ese.ErrDiskIO:                        "an I/O error occurred; check the disk and the system log",
+	ese.ErrGivenLogFileHasBadSignature:   "the logs of the set belong to another log stream than the database; restore a matching full backup with its own logs",
+	ese.ErrGivenLogFileIsNotContiguous:   "the logs of the set do not form a chain; a backup of the chain is missing or mixed up",
+	ese.ErrRestoreOfNonBackupDatabase:    "the database file is not a streamed backup copy; restore from an esesnap backup set",
+	ese.ErrDatabasePatchFileMismatch:     "the database copy's trailer does not match its header: the copy is damaged or from another backup",
+	ese.ErrStartingRestoreLogTooHigh:     "the restore starts after the first log the database copy needs; include the earlier backups of the chain",
+	ese.ErrEndingRestoreLogTooLow:        "the restore ends before the last log the database copy needs; include the later logs",
+}
+
+// hintFor returns the advice for err: a JET_err hint, or one for a plugin
+// that could not be started.
+func hintFor(err error) string {
+	if code, ok := ese.CodeOf(err); ok && code != ese.ErrSuccess {
+		return hints[code]
+	}
+	switch {
+	case errors.Is(err, plugin.ErrPluginNotFound):
+		return "install esesnap-plugin beside esesnap or on PATH, or pass --plugin PATH"
+	case errors.Is(err, plugin.ErrHandshake):
+		return "the program given is not a working esesnap plugin; check --plugin and the plugin's log above"
+	case errors.Is(err, plugin.ErrChecksumMismatch):
+		return "the plugin binary is not the one pinned with --plugin-sha256; reinstall it or update the pin"
+	}
+	return ""
+}
+
+// exitFor classifies an error: damaged data is a verification failure
+// (exit 1), anything else an error (exit 3).
+func exitFor(err error) int {
+	code, ok := ese.CodeOf(err)
+	if !ok {
+		return ExitError
+	}
+	switch code {
+	case ese.ErrReadVerifyFailure, ese.ErrReadPgnoVerifyFailure, ese.ErrReadLostFlushVerifyFailure,
+		ese.ErrLogReadVerifyFailure, ese.ErrMissingLogFile, ese.ErrMissingFileToBackup,
+		ese.ErrDatabaseCorrupted, ese.ErrDatabasePatchFileMismatch, ese.ErrBadPatchPage,
+		ese.ErrGivenLogFileHasBadSignature, ese.ErrGivenLogFileIsNotContiguous, ese.ErrBadLogSignature,
+		ese.ErrInvalidLogSequence, ese.ErrLogSequenceChecksumMismatch, ese.ErrRestoreOfNonBackupDatabase:
+		return ExitVerifyFailed
+	}
+	return ExitError
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"path/filepath"
+
+	"github.com/esesnap/esesnap/host"
+	"github.com/esesnap/esesnap/host/restic"
+	"github.com/esesnap/esesnap/protocol"
+	"github.com/spf13/cobra"
+)
+
+// resticFlags choose the restic repository and binary. Password and other
+// repository options come from the RESTIC_* environment as usual (or
+// --restic-arg --password-file=F); they are passed to restic only, never
+// to the plugin, and never logged.
+type resticFlags struct {
+	repo   string
+	binary string
+	args   []string
+	chain  string
+}
+
+func (r *resticFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&r.repo, "restic-repo", "", "store the backup set as a snapshot in this restic repository")
+	f.StringVar(&r.binary, "restic", "restic", "restic executable")
+	f.StringArrayVar(&r.args, "restic-arg", nil, "extra restic global option, such as --password-file=F (repeatable)")
+	f.StringVar(&r.chain, "chain", "", "backup chain id tag (default: a new id for a full backup; the latest chain for the others)")
+}
+
+func (r *resticFlags) options(cmd *cobra.Command) restic.Options {
+	return restic.Options{Binary: r.binary, Repo: r.repo, Args: r.args, Stderr: cmd.ErrOrStderr()}
+}
+
+// resticSummary is the restic part of `backup --json`.
+type resticSummary struct {
+	SnapshotID string `json:"snapshot_id"`
+	DataAdded  int64  `json:"data_added"`
+	Chain      string `json:"chain"`
+}
+
+type resticSummarizer interface{ resticSummary() *resticSummary }
+
+type resticSink struct {
+	*restic.Sink
+	chain string
+}
+
+func (s resticSink) resticSummary() *resticSummary {
+	if s.Summary == nil {
+		return nil
+	}
+	return &resticSummary{SnapshotID: s.Summary.SnapshotID, DataAdded: s.Summary.DataAdded, Chain: s.chain}
+}
+
+// sink starts `restic backup --stdin` for one set, tagged so that restore
+// can find the chain: esesnap, esesnap:kind=K, esesnap:chain=ID.
+func (r *resticFlags) sink(ctx context.Context, cmd *cobra.Command, kind protocol.Kind, src protocol.Source) (host.Sink, string, func(bool) error, error) {
+	chain := r.chain
+	if chain == "" && (kind == protocol.KindFull || kind == protocol.KindCopy) {
+		var b [6]byte
+		rand.Read(b[:])
+		chain = hex.EncodeToString(b[:])
+	}
+	name := filepath.Base(filepath.Clean(src.InstanceDir)) + ".tar"
+	tags := []string{"esesnap", "esesnap:kind=" + kind.String()}
+	if chain != "" {
+		tags = append(tags, "esesnap:chain="+chain)
+	}
+	s, err := restic.NewSink(ctx, r.options(cmd), restic.BackupOptions{Filename: name, Tags: tags})
+	if err != nil {
+		return nil, r.repo, func(bool) error { return nil }, err
+	}
+	return resticSink{Sink: s, chain: chain}, r.repo + " (restic)", func(bool) error { return nil }, nil
+}

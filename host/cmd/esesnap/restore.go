@@ -1,0 +1,137 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/esesnap/esesnap/ese"
+	"github.com/esesnap/esesnap/host"
+	"github.com/esesnap/esesnap/protocol"
+	"github.com/spf13/cobra"
+)
+
+func newRestoreCmd() *cobra.Command {
+	var pf pluginFlags
+	var set, to, logDir, systemDir string
+	cmd := &cobra.Command{
+		Use:   "restore --set SET --to DIR",
+		Short: "Verify a backup set and stage it for ESE recovery through the plugin's Restore",
+		Long: `restore verifies SET (a directory or a tar file) completely, then asks the
+plugin to stage it: every database copy to DIR, the logs gen_low..gen_high to
+--log-dir (default DIR/logs), the checkpoint directory --system-dir (default DIR).
+It prints the command that finishes recovery. Nothing is overwritten.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log := loggerFrom(cmd)
+			if set == "" || to == "" {
+				return usageError(errors.New("--set and --to are required"))
+			}
+			if logDir == "" {
+				logDir = filepath.Join(to, "logs")
+			}
+			if systemDir == "" {
+				systemDir = to
+			}
+			if err := os.MkdirAll(to, 0o755); err != nil {
+				return withCode(ExitError, err)
+			}
+			setDir, m, err := prepareSet(cmd, set, to)
+			if err != nil {
+				log.Error("restore: the backup set does not verify: " + err.Error())
+				if h := hintFor(err); h != "" {
+					log.Error("what to do: " + h)
+				}
+				return withCode(ExitVerifyFailed, nil)
+			}
+			res, err := stageRestore(cmd, &pf, setDir, m, to, logDir, systemDir)
+			if err != nil {
+				log.Error("restore failed: " + err.Error())
+				if h := hintFor(err); h != "" {
+					log.Error("what to do: " + h)
+				}
+				return withCode(exitFor(err), nil)
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "staged for recovery (%s backup of %s, logs %d..%d):\n", m.Kind, m.Started.Format("2006-01-02 15:04:05Z"), m.ESE.GenLow, m.ESE.GenHigh)
+			for _, s := range res.Staged {
+				fmt.Fprintf(out, "  %s\n", s)
+			}
+			for _, w := range res.Warnings {
+				fmt.Fprintf(out, "warning: %s\n", w)
+			}
+			if len(res.RecoveryCommand) > 0 {
+				fmt.Fprintf(out, "finish recovery on Windows with:\n  %s\n", strings.Join(res.RecoveryCommand, " "))
+			}
+			return nil
+		},
+	}
+	pf.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&set, "set", "", "backup set: a directory or a tar file")
+	f.StringVar(&to, "to", "", "directory that receives the databases")
+	f.StringVar(&logDir, "log-dir", "", "directory that receives the logs (default: DIR/logs)")
+	f.StringVar(&systemDir, "system-dir", "", "checkpoint directory for recovery (default: DIR)")
+	return cmd
+}
+
+// prepareSet verifies the set and returns a directory holding its files: the
+// set itself, or for a tar its extraction under DIR/.esesnap-set.
+func prepareSet(cmd *cobra.Command, set, to string) (string, *host.Manifest, error) {
+	ctx := cmd.Context()
+	st, err := os.Stat(set)
+	if err != nil {
+		return "", nil, err
+	}
+	dir := set
+	if !st.IsDir() {
+		dir = filepath.Join(to, ".esesnap-set")
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return "", nil, err
+		}
+		f, err := os.Open(set)
+		if err != nil {
+			return "", nil, err
+		}
+		defer f.Close()
+		if _, err := host.ExtractTar(ctx, f, dir); err != nil {
+			os.RemoveAll(dir)
+			return "", nil, err
+		}
+	}
+	rep, err := host.Verify(ctx, dir)
+	if err != nil {
+		return "", nil, err
+	}
+	if rep.Manifest.ESE == nil {
+		return "", nil, errors.New("the set holds no ESE databases and logs")
+	}
+	abs, err := filepath.Abs(dir)
+	return abs, rep.Manifest, err
+}
+
+// stageRestore asks the plugin to stage the verified set.
+func stageRestore(cmd *cobra.Command, pf *pluginFlags, setDir string, m *host.Manifest, to, logDir, systemDir string) (protocol.RestoreResult, error) {
+	client, err := pf.launch(cmd.Context(), cmd)
+	if err != nil {
+		return protocol.RestoreResult{}, err
+	}
+	defer client.Close()
+	to, _ = filepath.Abs(to)
+	logDir, _ = filepath.Abs(logDir)
+	systemDir, _ = filepath.Abs(systemDir)
+	req := protocol.RestoreRequest{
+		BackupSetDir: setDir,
+		LogDir:       logDir,
+		SystemDir:    systemDir,
+		Logs:         ese.LogInfo{GenLow: m.ESE.GenLow, GenHigh: m.ESE.GenHigh, BaseName: m.ESE.BaseName},
+	}
+	for _, f := range m.Files {
+		if f.Role == protocol.RoleDatabase {
+			req.Databases = append(req.Databases, ese.RstMap{DatabaseName: filepath.Join(setDir, f.Name), NewDatabaseName: filepath.Join(to, f.Name)})
+		}
+	}
+	return client.Snapshotter().Restore(cmd.Context(), req)
+}

@@ -1,0 +1,163 @@
+package host
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// ExtractTar unpacks a backup set tar stream into dir, which must exist.
+// Every name is validated (a hostile archive cannot write outside dir),
+// every file is hashed as it is written and compared with the manifest,
+// and existing files are never overwritten, except a file that is
+// byte-identical already (the same log in two sets of a chain). It returns
+// the manifest; a stream without a complete manifest is ErrIncomplete and
+// leaves nothing behind.
+func ExtractTar(ctx context.Context, r io.Reader, dir string) (*Manifest, error) {
+	tr := tar.NewReader(r)
+	seen := map[string]extracted{}
+	var order []string
+	var m *Manifest
+	cleanup := func() {
+		for _, n := range order {
+			if seen[n].made {
+				os.Remove(filepath.Join(dir, n))
+			}
+		}
+	}
+	buf := make([]byte, 1<<20)
+	for {
+		if err := ctx.Err(); err != nil {
+			cleanup()
+			return nil, err
+		}
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			cleanup()
+			return nil, fmt.Errorf("extract: read tar: %w", err)
+		}
+		if hdr.Typeflag != tar.TypeReg {
+			cleanup()
+			return nil, fmt.Errorf("extract: %q is not a regular file", hdr.Name)
+		}
+		if m != nil {
+			cleanup()
+			return nil, fmt.Errorf("extract: %q follows the manifest", hdr.Name)
+		}
+		if hdr.Name == ManifestName {
+			var b bytes.Buffer
+			if _, err := io.Copy(&b, io.LimitReader(tr, 64<<20)); err != nil {
+				cleanup()
+				return nil, fmt.Errorf("extract: read manifest: %w", err)
+			}
+			if m, err = ReadManifest(&b); err != nil {
+				cleanup()
+				return nil, err
+			}
+			continue
+		}
+		if err := ValidateName(hdr.Name); err != nil {
+			cleanup()
+			return nil, fmt.Errorf("extract: %w", err)
+		}
+		if _, dup := seen[hdr.Name]; dup {
+			cleanup()
+			return nil, fmt.Errorf("extract: %q appears twice", hdr.Name)
+		}
+		g, err := extractFile(tr, filepath.Join(dir, hdr.Name), buf)
+		if err != nil {
+			cleanup()
+			return nil, fmt.Errorf("extract %s: %w", hdr.Name, err)
+		}
+		seen[hdr.Name] = g
+		order = append(order, hdr.Name)
+	}
+	if m == nil {
+		cleanup()
+		return nil, fmt.Errorf("extract: %w: the stream has no manifest", ErrIncomplete)
+	}
+	var errs []error
+	for _, f := range m.Files {
+		g, ok := seen[f.Name]
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Errorf("%w: %s", ErrMissingFile, f.Name))
+		case g.size != f.Size:
+			errs = append(errs, fmt.Errorf("%w: %s has %d bytes, the manifest says %d", ErrSizeMismatch, f.Name, g.size, f.Size))
+		case g.sum != f.SHA256:
+			errs = append(errs, fmt.Errorf("%w: %s", ErrChecksumMismatch, f.Name))
+		}
+		delete(seen, f.Name)
+	}
+	for n := range seen {
+		errs = append(errs, fmt.Errorf("%w: %s is not in the manifest", ErrExtraFile, n))
+	}
+	if len(errs) > 0 {
+		cleanup()
+		return nil, errors.Join(errs...)
+	}
+	return m, nil
+}
+
+type extracted struct {
+	size int64
+	sum  string
+	made bool
+}
+
+// extractFile writes r to path (new file, synced) and hashes it; an
+// existing identical file is accepted and left alone.
+func extractFile(r io.Reader, path string, buf []byte) (extracted, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		h := sha256.New()
+		n, err := io.CopyBuffer(h, r, buf)
+		if err != nil {
+			return extracted{}, err
+		}
+		sum := hex.EncodeToString(h.Sum(nil))
+		if old, err := fileSHA256(path, buf); err != nil || old != sum {
+			return extracted{}, fmt.Errorf("%s already exists with other content; extraction never overwrites", path)
+		}
+		return extracted{size: n, sum: sum}, nil
+	}
+	if err != nil {
+		return extracted{}, err
+	}
+	h := sha256.New()
+	n, err := io.CopyBuffer(io.MultiWriter(f, h), r, buf)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return extracted{}, err
+	}
+	return extracted{size: n, sum: hex.EncodeToString(h.Sum(nil)), made: true}, nil
+}
+
+func fileSHA256(path string, buf []byte) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.CopyBuffer(h, f, buf); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

@@ -1,0 +1,218 @@
+// Command esesnap-plugin is esesnap's ESE snapshot plugin: a go-plugin
+// process, started by a backup host (esesnap, or any host built on package
+// plugin), that serves the snapshot protocol over the pure-Go ESE engine.
+// It backs up ESE file sets at rest (a volume snapshot, a stopped service,
+// a copy) through ESE's external backup sequence, verifying every page and
+// the log chain as it streams, and stages backup sets for recovery.
+//
+// Run by hand it only explains itself: the host starts it with the
+// handshake cookie in its environment.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/esesnap/esesnap/ese"
+	"github.com/esesnap/esesnap/ese/driver"
+	"github.com/esesnap/esesnap/ese/engine"
+	"github.com/esesnap/esesnap/plugin"
+	"github.com/esesnap/esesnap/protocol"
+	"github.com/hashicorp/go-hclog"
+)
+
+// version is the plugin's version, set at build time with
+// -ldflags "-X main.version=1.2.3".
+var version = "dev"
+
+// pluginName is Info.Name.
+const pluginName = "esesnap-ese"
+
+// envLogLevel sets the default of --log-level.
+const envLogLevel = "ESESNAP_LOG_LEVEL"
+
+// optWritable is the one Source option this plugin knows: "true" opens the
+// instance writable, so that End records the backup in the database
+// headers and truncates logs when asked.
+const optWritable = "writable"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main without the exit, for tests.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("esesnap-plugin", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	readOnly := fs.Bool("read-only", false, "never write to a backed-up instance or stage a restore: refuse Begin with the writable option and offer no Restore")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	level := fs.String("log-level", envOr(envLogLevel, "info"), "log level: trace, debug, info, warn or error (default from "+envLogLevel+")")
+	fs.Usage = func() { usage(stderr, fs) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "esesnap-plugin: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if *showVersion {
+		fmt.Fprintf(stdout, "esesnap-plugin %s (go-plugin protocol %d, esesnap.snapshot.v1)\n", version, plugin.ProtocolVersionV1)
+		return 0
+	}
+	// Checked before Serve: go-plugin would also refuse, but only after
+	// flag handling, and its text does not say which host to use.
+	if !plugin.IsPluginProcess() {
+		usage(stderr, fs)
+		return 1
+	}
+	lvl := hclog.LevelFromString(*level)
+	if lvl == hclog.NoLevel {
+		fmt.Fprintf(stderr, "esesnap-plugin: unknown log level %q\n", *level)
+		return 2
+	}
+	// JSON on the real stderr, created before Serve redirects os.Stderr:
+	// go-plugin parses these lines and re-emits them in the host's log.
+	logger := hclog.New(&hclog.LoggerOptions{Name: "esesnap-plugin", Output: os.Stderr, JSONFormat: true, Level: lvl})
+	d := newSnapshotter(*readOnly, logger)
+	plugin.Serve(d, logger)
+	return 0
+}
+
+func usage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, `esesnap-plugin %s is the esesnap ESE snapshot plugin. It is not meant to be
+run by hand: a backup host (the esesnap command, or any program built on
+github.com/esesnap/esesnap/plugin) starts it with this binary's path and talks
+to it over go-plugin (gRPC with mutual TLS).
+
+It backs up ESE databases and logs at rest through ESE's external backup
+sequence, verifying every page and the log chain, and stages backup sets for
+recovery.
+
+Usage: esesnap-plugin [--read-only] [--log-level LEVEL] | --version
+
+`, version)
+	fs.PrintDefaults()
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// newSnapshotter returns the ESE driver over the pure-Go engine.
+func newSnapshotter(readOnly bool, log hclog.Logger) *driver.Driver {
+	cfg := driver.Config{
+		Name:    pluginName,
+		Version: version,
+		Open: func(ctx context.Context, src protocol.Source) (*driver.Instance, error) {
+			ecfg, err := engineConfig(src, readOnly, log)
+			if err != nil {
+				return nil, err
+			}
+			in, err := engine.Open(ecfg)
+			if err != nil {
+				return nil, err
+			}
+			return &driver.Instance{
+				API:            in,
+				RecordsBackups: ecfg.Writable,
+				Close:          func() error { return in.Term(ese.TermAbrupt) },
+			}, nil
+		},
+		RecoveryCommand: recoveryCommand,
+		Logger:          log,
+	}
+	if !readOnly {
+		cfg.Restore = func(ctx context.Context, req ese.RestoreRequest) error { return restore(req, log) }
+	}
+	return driver.New(cfg)
+}
+
+// engineConfig maps a Source to the engine's instance configuration:
+// LogDir and SystemDir default to InstanceDir, and Options may hold only
+// "writable" ("true" or "false").
+func engineConfig(src protocol.Source, readOnly bool, log hclog.Logger) (engine.Config, error) {
+	const op = "Begin"
+	writable := false
+	for k, v := range src.Options {
+		if k != optWritable {
+			return engine.Config{}, &ese.Error{Code: ese.ErrInvalidParameter, Op: op, Err: fmt.Errorf("unknown source option %q (this plugin knows %q)", k, optWritable)}
+		}
+		switch v {
+		case "true":
+			writable = true
+		case "false", "":
+		default:
+			return engine.Config{}, &ese.Error{Code: ese.ErrInvalidParameter, Op: op, Err: fmt.Errorf("source option %s=%q: want true or false", k, v)}
+		}
+	}
+	logDir := firstNonEmpty(src.LogDir, src.InstanceDir)
+	if logDir == "" {
+		return engine.Config{}, &ese.Error{Code: ese.ErrInvalidPath, Op: op, Err: errors.New("the source names no instance or log directory")}
+	}
+	if writable && readOnly {
+		return engine.Config{}, &ese.Error{Code: ese.ErrFileAccessDenied, Op: op, File: logDir, Err: errors.New("the plugin runs with --read-only and never opens an instance writable")}
+	}
+	return engine.Config{
+		LogDir:    logDir,
+		SystemDir: firstNonEmpty(src.SystemDir, src.InstanceDir, logDir),
+		BaseName:  src.BaseName,
+		Databases: src.Databases,
+		Writable:  writable,
+		Logger:    log,
+	}, nil
+}
+
+// restore stages a backup set with a fresh engine runtime (ESE switches a
+// process to multi-instance mode for a restore; a runtime per restore keeps
+// restores independent of the backup instances) over the set's directory.
+func restore(req ese.RestoreRequest, log hclog.Logger) error {
+	in, err := engine.NewRuntime().NewInstance(engine.Config{
+		Name:     "restore",
+		LogDir:   req.BackupLogDir,
+		BaseName: req.LogInfo.BaseName,
+		Logger:   log,
+	})
+	if err != nil {
+		return err
+	}
+	if err := in.Init(); err != nil {
+		return err
+	}
+	defer in.Term(ese.TermAbrupt)
+	return in.ExternalRestore(req)
+}
+
+// recoveryCommand is what finishes a staged restore on Windows, where ESE
+// itself replays the logs: esesnap's restore --finish with the esent
+// backend.
+func recoveryCommand(req protocol.RestoreRequest) []string {
+	logDir := firstNonEmpty(req.LogDir, req.BackupSetDir)
+	return []string{
+		"esesnap.exe", "restore", "--finish",
+		"--log-dir", logDir,
+		"--system-dir", firstNonEmpty(req.SystemDir, logDir),
+		"--gen-low", strconv.FormatUint(uint64(req.Logs.GenLow), 10),
+		"--gen-high", strconv.FormatUint(uint64(req.Logs.GenHigh), 10),
+		"--base-name", req.Logs.BaseName,
+	}
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
