@@ -18,13 +18,14 @@ import (
 // every file is hashed as it is written and compared with the manifest,
 // and existing files are never overwritten, except a file that is
 // byte-identical already (the same log in two sets of a chain). It returns
-// the manifest; a stream without a complete manifest is ErrIncomplete and
+// the manifest, which it writes into dir last; a stream without a complete manifest is ErrIncomplete and
 // leaves nothing behind.
 func ExtractTar(ctx context.Context, r io.Reader, dir string) (*Manifest, error) {
 	tr := tar.NewReader(r)
 	seen := map[string]extracted{}
 	var order []string
 	var m *Manifest
+	var manifestBytes []byte
 	cleanup := func() {
 		for _, n := range order {
 			if seen[n].made {
@@ -60,6 +61,7 @@ func ExtractTar(ctx context.Context, r io.Reader, dir string) (*Manifest, error)
 				cleanup()
 				return nil, fmt.Errorf("extract: read manifest: %w", err)
 			}
+			manifestBytes = bytes.Clone(b.Bytes())
 			if m, err = ReadManifest(&b); err != nil {
 				cleanup()
 				return nil, err
@@ -105,6 +107,12 @@ func ExtractTar(ctx context.Context, r io.Reader, dir string) (*Manifest, error)
 	if len(errs) > 0 {
 		cleanup()
 		return nil, errors.Join(errs...)
+	}
+	// The manifest goes last, as in a directory set: only a complete,
+	// checked extraction looks complete.
+	if _, err := extractFile(bytes.NewReader(manifestBytes), filepath.Join(dir, ManifestName), buf); err != nil {
+		cleanup()
+		return nil, fmt.Errorf("extract: write manifest: %w", err)
 	}
 	return m, nil
 }

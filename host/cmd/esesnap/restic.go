@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"path/filepath"
 
 	"github.com/esesnap/esesnap/host"
@@ -66,6 +67,22 @@ func (r *resticFlags) sink(ctx context.Context, cmd *cobra.Command, kind protoco
 		chain = hex.EncodeToString(b[:])
 	}
 	name := filepath.Base(filepath.Clean(src.InstanceDir)) + ".tar"
+	if chain == "" {
+		// An incremental or differential continues the latest chain of the
+		// same source in the repository.
+		snaps, err := restic.Snapshots(ctx, r.options(cmd), "esesnap")
+		if err != nil {
+			return nil, r.repo, func(bool) error { return nil }, err
+		}
+		for _, s := range snaps {
+			if c := s.Tag("esesnap:chain="); c != "" && len(s.Paths) == 1 && s.Paths[0] == "/"+name {
+				chain = c // snapshots come oldest first: the last match wins
+			}
+		}
+		if chain == "" {
+			return nil, r.repo, func(bool) error { return nil }, fmt.Errorf("no full backup of %s in %s to continue: run a full backup first", name, r.repo)
+		}
+	}
 	tags := []string{"esesnap", "esesnap:kind=" + kind.String()}
 	if chain != "" {
 		tags = append(tags, "esesnap:chain="+chain)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/host"
@@ -15,19 +16,26 @@ import (
 
 func newRestoreCmd() *cobra.Command {
 	var pf pluginFlags
-	var set, to, logDir, systemDir string
+	var rf resticFlags
+	var set, to, logDir, systemDir, snapshot, at string
 	cmd := &cobra.Command{
-		Use:   "restore --set SET --to DIR",
+		Use:   "restore (--set SET | --restic-repo REPO [--snapshot ID] [--at TIME]) --to DIR",
 		Short: "Verify a backup set and stage it for ESE recovery through the plugin's Restore",
 		Long: `restore verifies SET (a directory or a tar file) completely, then asks the
 plugin to stage it: every database copy to DIR, the logs gen_low..gen_high to
 --log-dir (default DIR/logs), the checkpoint directory --system-dir (default DIR).
-It prints the command that finishes recovery. Nothing is overwritten.`,
+It prints the command that finishes recovery. Nothing is overwritten.
+
+With --restic-repo it finds the snapshot (--snapshot ID, "latest", or the latest
+at or before --at "2006-01-02 15:04:05"), the full backup of its chain and every
+incremental or differential after it (by their esesnap tags), streams each with
+restic dump, verifies every set, checks that the log generations are contiguous
+(a gap is an error naming the missing generations) and stages the chain.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := loggerFrom(cmd)
-			if set == "" || to == "" {
-				return usageError(errors.New("--set and --to are required"))
+			if to == "" || (set == "") == (rf.repo == "") {
+				return usageError(errors.New("give --to and exactly one of --set and --restic-repo"))
 			}
 			if logDir == "" {
 				logDir = filepath.Join(to, "logs")
@@ -38,7 +46,29 @@ It prints the command that finishes recovery. Nothing is overwritten.`,
 			if err := os.MkdirAll(to, 0o755); err != nil {
 				return withCode(ExitError, err)
 			}
-			setDir, m, err := prepareSet(cmd, set, to)
+			var setDir string
+			var m *host.Manifest
+			var err error
+			var li ese.LogInfo
+			if rf.repo != "" {
+				var when time.Time
+				if at != "" {
+					if when, err = time.ParseInLocation("2006-01-02 15:04:05", at, time.Local); err != nil {
+						return usageError(fmt.Errorf("--at %q: want \"2006-01-02 15:04:05\"", at))
+					}
+				}
+				var ch *host.Chain
+				ch, err = chainFromRestic(cmd, &rf, snapshot, when, filepath.Join(to, ".esesnap-restic"))
+				if err == nil {
+					setDir, m, li = ch.Dir, ch.Sets[0], ch.Logs
+					log.Info("backup chain assembled", "sets", len(ch.Sets), "logs", fmt.Sprintf("%d..%d", li.GenLow, li.GenHigh))
+				}
+			} else {
+				setDir, m, err = prepareSet(cmd, set, to)
+				if err == nil {
+					li = ese.LogInfo{GenLow: m.ESE.GenLow, GenHigh: m.ESE.GenHigh, BaseName: m.ESE.BaseName}
+				}
+			}
 			if err != nil {
 				log.Error("restore: the backup set does not verify: " + err.Error())
 				if h := hintFor(err); h != "" {
@@ -46,7 +76,7 @@ It prints the command that finishes recovery. Nothing is overwritten.`,
 				}
 				return withCode(ExitVerifyFailed, nil)
 			}
-			res, err := stageRestore(cmd, &pf, setDir, m, to, logDir, systemDir)
+			res, err := stageRestore(cmd, &pf, setDir, m, li, to, logDir, systemDir)
 			if err != nil {
 				log.Error("restore failed: " + err.Error())
 				if h := hintFor(err); h != "" {
@@ -55,7 +85,7 @@ It prints the command that finishes recovery. Nothing is overwritten.`,
 				return withCode(exitFor(err), nil)
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "staged for recovery (%s backup of %s, logs %d..%d):\n", m.Kind, m.Started.Format("2006-01-02 15:04:05Z"), m.ESE.GenLow, m.ESE.GenHigh)
+			fmt.Fprintf(out, "staged for recovery (%s backup of %s, logs %d..%d):\n", m.Kind, m.Started.Format("2006-01-02 15:04:05Z"), li.GenLow, li.GenHigh)
 			for _, s := range res.Staged {
 				fmt.Fprintf(out, "  %s\n", s)
 			}
@@ -74,6 +104,11 @@ It prints the command that finishes recovery. Nothing is overwritten.`,
 	f.StringVar(&to, "to", "", "directory that receives the databases")
 	f.StringVar(&logDir, "log-dir", "", "directory that receives the logs (default: DIR/logs)")
 	f.StringVar(&systemDir, "system-dir", "", "checkpoint directory for recovery (default: DIR)")
+	f.StringVar(&snapshot, "snapshot", "latest", "with --restic-repo: the snapshot to restore (id prefix or latest)")
+	f.StringVar(&at, "at", "", `with --restic-repo: restore the latest snapshot at or before this local time ("2006-01-02 15:04:05")`)
+	f.StringVar(&rf.repo, "restic-repo", "", "restore from this restic repository")
+	f.StringVar(&rf.binary, "restic", "restic", "restic executable")
+	f.StringArrayVar(&rf.args, "restic-arg", nil, "extra restic global option, such as --password-file=F (repeatable)")
 	return cmd
 }
 
@@ -113,7 +148,7 @@ func prepareSet(cmd *cobra.Command, set, to string) (string, *host.Manifest, err
 }
 
 // stageRestore asks the plugin to stage the verified set.
-func stageRestore(cmd *cobra.Command, pf *pluginFlags, setDir string, m *host.Manifest, to, logDir, systemDir string) (protocol.RestoreResult, error) {
+func stageRestore(cmd *cobra.Command, pf *pluginFlags, setDir string, m *host.Manifest, li ese.LogInfo, to, logDir, systemDir string) (protocol.RestoreResult, error) {
 	client, err := pf.launch(cmd.Context(), cmd)
 	if err != nil {
 		return protocol.RestoreResult{}, err
@@ -126,7 +161,7 @@ func stageRestore(cmd *cobra.Command, pf *pluginFlags, setDir string, m *host.Ma
 		BackupSetDir: setDir,
 		LogDir:       logDir,
 		SystemDir:    systemDir,
-		Logs:         ese.LogInfo{GenLow: m.ESE.GenLow, GenHigh: m.ESE.GenHigh, BaseName: m.ESE.BaseName},
+		Logs:         li,
 	}
 	for _, f := range m.Files {
 		if f.Role == protocol.RoleDatabase {

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/esesnap/esesnap/internal/samples"
+)
+
+// resticBinary finds the real restic (CI installs it with go install).
+func resticBinary(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("restic"); err == nil {
+		return p
+	}
+	out, err := exec.Command("go", "env", "GOPATH").Output()
+	if err == nil {
+		p := filepath.Join(strings.TrimSpace(string(out)), "bin", "restic")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Fatal("the real restic binary is needed: go install github.com/restic/restic/cmd/restic@v0.18.1")
+	return ""
+}
+
+// resticEnv sets up a fresh repository and returns the environment that
+// reaches it (RESTIC_REPOSITORY, RESTIC_PASSWORD) and the restic binary.
+func resticEnv(t *testing.T) (env []string, bin, repo string) {
+	t.Helper()
+	bin = resticBinary(t)
+	repo = filepath.Join(t.TempDir(), "repo")
+	env = append(os.Environ(), "RESTIC_PASSWORD=esesnap-test", "RESTIC_CACHE_DIR="+t.TempDir())
+	cmd := exec.Command(bin, "-r", repo, "init")
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("restic init: %v\n%s", err, out)
+	}
+	return env, bin, repo
+}
+
+func cliEnv(t *testing.T, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := cliCommand(args...)
+	cmd.Env = append(env, runMainEnv+"=1")
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errOut.String(), code
+}
+
+func resticSnapshots(t *testing.T, env []string, bin, repo string) []map[string]any {
+	t.Helper()
+	cmd := exec.Command(bin, "-r", repo, "snapshots", "--json")
+	cmd.Env = env
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("restic snapshots: %v", err)
+	}
+	var snaps []map[string]any
+	if err := json.Unmarshal(out, &snaps); err != nil {
+		t.Fatal(err)
+	}
+	return snaps
+}
+
+// TestResticChain: full (with truncation), incremental, differential and
+// copy backups into a real restic repository, then a restore of the chain.
+func TestResticChain(t *testing.T) {
+	env, bin, repo := resticEnv(t)
+	src := samples.CopySet(t, "srum-win10-dirty")
+	plug := []string{"--plugin", os.Args[0], "--plugin-env", testPluginEnv + "=1", "--restic", bin, "--restic-repo", repo, "--source", src}
+
+	stdout, stderr, code := cliEnv(t, env, append([]string{"backup", "--kind", "full", "--writable", "--truncate-logs", "--json"}, plug...)...)
+	if code != 0 {
+		t.Fatalf("full: exit %d\n%s", code, stderr)
+	}
+	var sum backupSummary
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+		t.Fatalf("full --json: %v\n%s", err, stdout)
+	}
+	if sum.Restic == nil || sum.Restic.SnapshotID == "" || sum.Restic.Chain == "" || len(sum.TruncatedLogs) != 3 {
+		t.Fatalf("full summary %+v", sum)
+	}
+	if _, err := os.Stat(filepath.Join(src, "SRU0004E.log")); !os.IsNotExist(err) {
+		t.Fatal("the full backup did not truncate its logs")
+	}
+	for _, kind := range []string{"incremental", "differential", "copy"} {
+		args := []string{"backup", "--kind", kind}
+		if kind != "copy" {
+			args = append(args, "--writable")
+		}
+		if kind == "incremental" {
+			args = append(args, "--truncate-logs")
+		}
+		if _, stderr, code := cliEnv(t, env, append(args, plug...)...); code != 0 {
+			t.Fatalf("%s: exit %d\n%s", kind, code, stderr)
+		}
+	}
+	snaps := resticSnapshots(t, env, bin, repo)
+	if len(snaps) != 4 {
+		t.Fatalf("%d snapshots, want 4", len(snaps))
+	}
+
+	// Restore the chain as of the differential (the copy starts a new chain).
+	to := t.TempDir()
+	diffID := snaps[2]["id"].(string)
+	stdout, stderr, code = cliEnv(t, env, "restore", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--restic", bin,
+		"--restic-repo", repo, "--snapshot", diffID, "--to", to)
+	if code != 0 {
+		t.Fatalf("restore: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "logs 81..82") {
+		t.Fatalf("restore output:\n%s", stdout)
+	}
+	for _, f := range []string{"SRUDB.dat", "logs/SRU00051.log", "logs/SRU00052.log"} {
+		if _, err := os.Stat(filepath.Join(to, f)); err != nil {
+			t.Fatalf("restore did not stage %s: %v", f, err)
+		}
+	}
+	if !strings.Contains(stderr, "sets=3") {
+		t.Fatalf("the chain was not full + incremental + differential:\n%s", stderr)
+	}
+}
+
+// TestResticFailuresLeaveNoSnapshot: a plugin that dies, a wrong password
+// and a damaged page leave no snapshot and no truncated log.
+func TestResticFailuresLeaveNoSnapshot(t *testing.T) {
+	env, bin, repo := resticEnv(t)
+	cases := []struct {
+		name  string
+		env   []string
+		fault string
+		edit  func(src string)
+	}{
+		{"plugin killed", env, "die-mid-stream", nil},
+		{"wrong password", append(append([]string{}, env...), "RESTIC_PASSWORD=wrong"), "", nil},
+		{"damaged page", env, "", func(src string) { flipBit(t, filepath.Join(src, "SRUDB.dat"), 20*4096+3) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			src := samples.CopySet(t, "srum-win10-dirty")
+			if tc.edit != nil {
+				tc.edit(src)
+			}
+			args := []string{"backup", "--kind", "full", "--writable", "--truncate-logs", "--plugin", os.Args[0], "--plugin-env", testPluginEnv + "=1",
+				"--plugin-env", testFaultEnv + "=" + tc.fault, "--restic", bin, "--restic-repo", repo, "--source", src}
+			_, stderr, code := cliEnv(t, tc.env, args...)
+			if code == 0 {
+				t.Fatalf("the backup succeeded:\n%s", stderr)
+			}
+			if n := len(resticSnapshots(t, env, bin, repo)); n != 0 {
+				t.Fatalf("a failed backup left %d snapshot(s)", n)
+			}
+			if _, err := os.Stat(filepath.Join(src, "SRU0004E.log")); err != nil {
+				t.Fatal("a failed backup truncated logs")
+			}
+		})
+	}
+}
+
+// TestResticCommandMode: restic in charge, esesnap as the command that
+// produces the stream; a failing esesnap means no snapshot.
+func TestResticCommandMode(t *testing.T) {
+	env, bin, repo := resticEnv(t)
+	run := func(src string) error {
+		cmd := exec.Command(bin, "-r", repo, "backup", "--stdin-from-command", "--stdin-filename", "srum.tar", "--",
+			os.Args[0], "backup", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--tar", "-", "--kind", "copy", "--source", src)
+		cmd.Env = append(env, runMainEnv+"=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return &exec.Error{Name: string(out), Err: err}
+		}
+		return nil
+	}
+	if err := run(samples.CopySet(t, "srum-win10-clean")); err != nil {
+		t.Fatalf("command mode: %v", err)
+	}
+	bad := samples.CopySet(t, "srum-win10-clean")
+	flipBit(t, filepath.Join(bad, "SRUDB.dat"), 30*4096+1)
+	if err := run(bad); err == nil {
+		t.Fatal("restic saved a snapshot of a failed esesnap run")
+	}
+	if n := len(resticSnapshots(t, env, bin, repo)); n != 1 {
+		t.Fatalf("%d snapshots, want only the good one", n)
+	}
+}
