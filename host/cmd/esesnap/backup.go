@@ -287,13 +287,19 @@ func (f *backupFlags) openSink(ctx context.Context, cmd *cobra.Command, stdout i
 	case f.tar == "-":
 		return host.NewTarSink(stdout), "stdout (tar)", noop, nil
 	case f.tar != "":
-		file, err := os.OpenFile(f.tar, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		// A new regular file, never an existing one; devices and pipes
+		// (/dev/null, a FIFO read by another tool) are written as they are.
+		flags, regular := os.O_WRONLY|os.O_CREATE|os.O_EXCL, true
+		if st, err := os.Stat(f.tar); err == nil && !st.Mode().IsRegular() {
+			flags, regular = os.O_WRONLY, false
+		}
+		file, err := os.OpenFile(f.tar, flags, 0o644)
 		if err != nil {
 			return nil, f.tar, noop, err
 		}
 		closeFile := func(ok bool) error {
 			err := file.Close()
-			if !ok {
+			if !ok && regular {
 				os.Remove(f.tar) // a failed backup leaves no file that looks like a set
 			}
 			return err

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Nightly full + hourly incremental ESE backups into restic with esesnap.
+#
+# cron:   0 2 * * *    restic-nightly.sh full
+#         0 3-23 * * * restic-nightly.sh incremental
+#
+# The full backup starts a new chain and truncates the logs it made
+# unnecessary; each incremental continues the chain and truncates again. Logs
+# are truncated only after restic has stored the snapshot. RESTIC_REPOSITORY
+# and RESTIC_PASSWORD_FILE (or RESTIC_PASSWORD) configure restic as usual.
+set -euo pipefail
+
+kind="${1:-incremental}"
+source_dir="${ESE_SOURCE:-/var/lib/app/ese}"
+
+case "$kind" in
+full | incremental) ;;
+*) echo "usage: $0 full|incremental" >&2; exit 2 ;;
+esac
+
+esesnap backup --source "$source_dir" --kind "$kind" --writable --truncate-logs \
+	--restic-repo "${RESTIC_REPOSITORY:?set RESTIC_REPOSITORY}" --json >"/var/log/esesnap-$kind.json"
+
+# Keep every snapshot of the last 15 days, so that each point of the last
+# 14 days still has its full backup and every incremental after it (a
+# --keep-daily policy would keep only the day's last incremental and break
+# the chains); prune what no snapshot needs any more.
+if [ "$kind" = full ]; then
+	restic forget --tag esesnap --keep-within 15d --prune
+fi

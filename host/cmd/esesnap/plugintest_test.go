@@ -1,0 +1,39 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPluginTestCommand runs `esesnap plugin-test` against two real plugin
+// processes: the ESE driver over the engine (this test binary as the
+// plugin) and the dirsnap example built from source. Both must pass; a
+// program that is no plugin must fail the handshake.
+func TestPluginTestCommand(t *testing.T) {
+	stdout, stderr, code := cli(t, "plugin-test", os.Args[0], "--plugin-env", testPluginEnv+"=1")
+	if code != ExitOK || !strings.Contains(stdout, "all checks passed") || !strings.Contains(stdout, "ok    backup-full") {
+		t.Fatalf("ESE plugin: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+
+	bin := filepath.Join(t.TempDir(), "dirsnap-plugin")
+	build := exec.Command("go", "build", "-o", bin, "github.com/esesnap/esesnap/examples/dirsnap/cmd/dirsnap-plugin")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build dirsnap-plugin: %v\n%s", err, out)
+	}
+	stdout, stderr, code = cli(t, "plugin-test", bin)
+	if code != ExitOK || !strings.Contains(stdout, "all checks passed") {
+		t.Fatalf("dirsnap plugin: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+
+	notPlugin := filepath.Join(t.TempDir(), "not-a-plugin")
+	if err := os.WriteFile(notPlugin, []byte("#!/bin/sh\necho hello\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, code = cli(t, "plugin-test", notPlugin)
+	if code != ExitVerifyFailed {
+		t.Fatalf("a program that is no plugin: exit %d\n%s", code, stdout)
+	}
+}
