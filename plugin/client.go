@@ -83,8 +83,11 @@ type Client struct {
 // Launch starts the plugin, completes the handshake (AutoMTLS, gRPC only,
 // protocol version negotiation) and returns a Client whose Snapshotter is
 // ready. The plugin runs until Close or Kill, not until ctx ends: ctx only
-// bounds the start. Errors say what went wrong in a way a person can act
-// on, and match ErrPluginNotFound, ErrHandshake or ErrChecksumMismatch.
+// bounds the start (its deadline shortens StartTimeout, and if it is
+// cancelled meanwhile Launch stops the plugin once the handshake is over
+// and returns ctx's error). Errors say what went wrong in a way a person
+// can act on, and match ErrPluginNotFound, ErrHandshake or
+// ErrChecksumMismatch.
 func Launch(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -190,9 +193,9 @@ func (c *Client) Exited() bool { return c.pc.Exited() }
 
 // Close shuts the plugin down gracefully: go-plugin asks it to stop,
 // waits up to two seconds and then kills it. A plugin's Serve aborts its
-// open sessions on the way out. Close is idempotent and returns nil; it
-// returns an error only if the plugin cannot be stopped, which go-plugin
-// does not report.
+// open sessions on the way out. Close is idempotent; it always returns nil
+// (go-plugin reports no failure to stop) and has an error result only to
+// be an io.Closer.
 func (c *Client) Close() error {
 	c.pc.Kill()
 	c.pipe.Close()

@@ -95,7 +95,7 @@ func TestKillMidStream(t *testing.T) {
 			c := launchHelper(t, helperEngine, pipe)
 			s := c.Snapshotter()
 			ctx := context.Background()
-			dir := genSet(t, 16384)
+			dir := genSet(t, 8192)
 			id, err := s.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{InstanceDir: dir}})
 			if err != nil {
 				t.Fatal(err)

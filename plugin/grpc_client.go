@@ -151,32 +151,57 @@ func (c *grpcClient) Read(ctx context.Context, session, file string, chunkBytes 
 			}
 			return err
 		}
-		data := msg.Data
 		if n := msg.PipedBytes; n != 0 {
-			if !usePipe || len(data) != 0 {
-				err := fmt.Errorf("read %s: the plugin sent a chunk with %d piped and %d inline bytes although the host asked for the pipe: %t", file, n, len(data), usePipe)
-				if usePipe {
-					c.pipe.retire(err)
-				}
+			if !usePipe {
+				return fmt.Errorf("read %s: the plugin sent %d piped bytes at offset %d, but the host did not ask for the data pipe", file, n, next)
+			}
+			if len(msg.Data) != 0 {
+				err := fmt.Errorf("read %s: the plugin sent a chunk at offset %d with both %d piped and %d inline bytes", file, next, n, len(msg.Data))
+				c.pipe.retire(err)
 				return err
 			}
-			if data, err = c.pipe.read(ctx, next, n); err != nil {
-				if cerr := ctx.Err(); cerr != nil {
-					return cerr
-				}
-				return c.callErr(fmt.Errorf("read %s: %w", file, err), true)
+			if err := c.readPiped(ctx, file, next, n, w); err != nil {
+				return err
 			}
+			next += n
+			continue
 		}
-		if err := w.WriteChunk(msg.Offset, data); err != nil {
+		if err := w.WriteChunk(msg.Offset, msg.Data); err != nil {
 			if usePipe {
-				// The plugin may already be writing the next chunk; those
-				// bytes can no longer be told apart from a later Read's.
+				// The plugin may already be writing a chunk to the pipe;
+				// those bytes can no longer be told apart from a later
+				// Read's.
 				c.pipe.retire(fmt.Errorf("the host stopped reading %s: %w", file, err))
 			}
 			return err
 		}
-		next += int64(len(data))
+		next += int64(len(msg.Data))
 	}
+}
+
+// readPiped takes the n bytes of the chunk at offset from the pipe, which
+// the caller holds, and passes them to w. Any failure retires the pipe
+// (read does so itself).
+func (c *grpcClient) readPiped(ctx context.Context, file string, offset, n int64, w protocol.ChunkWriter) error {
+	if n < 0 || n > protocol.MaxChunkBytes {
+		err := fmt.Errorf("read %s: the plugin announced %d piped bytes at offset %d; a chunk holds at most %d", file, n, offset, protocol.MaxChunkBytes)
+		c.pipe.retire(err)
+		return err
+	}
+	data, err := c.pipe.read(ctx, offset, n)
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		return c.callErr(fmt.Errorf("read %s: %w", file, err), true)
+	}
+	if err := w.WriteChunk(offset, data); err != nil {
+		// The plugin may already be writing the next chunk; those bytes
+		// can no longer be told apart from a later Read's.
+		c.pipe.retire(fmt.Errorf("the host stopped reading %s: %w", file, err))
+		return err
+	}
+	return nil
 }
 
 // pipeInStep reports whether a Read stream that ended with err left the

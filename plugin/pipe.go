@@ -51,7 +51,8 @@ import (
 // chunk) fails that Read and retires the pipe for good on the side that saw
 // it, since its bytes can no longer be matched to offsets; later Reads use
 // the stream. Windows has no ExtraFiles, so there the pipe is absent and
-// the stream (with tuned windows) is the only path.
+// the stream (with tuned windows) is the only path. A pipe belongs to one
+// plugin process and dies with it.
 
 // envDataFD names the environment variable that tells the plugin which
 // inherited file descriptor is its end of the data pipe.
@@ -59,12 +60,14 @@ const envDataFD = "ESESNAP_DATA_FD"
 
 // pipeBytes is the pipe capacity asked for where the system allows it
 // (Linux): one default chunk, so the plugin can write a whole chunk while
-// the host is still hashing the previous one.
+// the host is still hashing the previous one. Measured on 2 cores with
+// 1 MiB chunks: 64 KiB (the default) reaches about half the speed of a
+// plain read, 1 MiB about 0.85, and 2 or 4 MiB fall back to half again,
+// as the bytes leave the CPU caches before the host reads them.
 const pipeBytes = 1 << 20
 
 // deadlineWatch interrupts blocking I/O on a pollable file when ctx ends,
-// by moving the file's deadline to now. Stop undoes it and reports whether
-// ctx ended meanwhile.
+// by moving the file's deadline to now.
 type deadlineWatch struct {
 	stop  func() bool
 	fired chan struct{}
@@ -82,13 +85,12 @@ func watchDeadline(ctx context.Context, set func(time.Time) error) *deadlineWatc
 
 // Stop ends the watch; if the deadline was moved it waits for that and
 // clears it again, so the next Read starts without a deadline.
-func (w *deadlineWatch) Stop() (interrupted bool) {
+func (w *deadlineWatch) Stop() {
 	if w.stop() {
-		return false
+		return
 	}
 	<-w.fired
 	w.set(time.Time{})
-	return true
 }
 
 // pipeFile is one end of the data pipe: the file, set once, and whether it
@@ -222,15 +224,10 @@ func (r *pipeReader) Close() {
 
 func (r *pipeReader) release() { r.mu.Unlock() }
 
-// read returns the next n piped bytes, valid until the next call. Any
-// failure retires the pipe: its remaining bytes can no longer be matched
-// to offsets.
+// read returns the next n piped bytes (n is at most a chunk), valid until
+// the next call. Any failure retires the pipe: its remaining bytes can no
+// longer be matched to offsets.
 func (r *pipeReader) read(ctx context.Context, offset, n int64) ([]byte, error) {
-	if n < 0 || n > protocol.MaxChunkBytes {
-		err := fmt.Errorf("the plugin announced %d piped bytes at offset %d; a chunk holds at most %d", n, offset, protocol.MaxChunkBytes)
-		r.retire(err)
-		return nil, err
-	}
 	if int64(cap(r.buf)) < n {
 		r.buf = make([]byte, n)
 	}

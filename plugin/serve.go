@@ -46,7 +46,7 @@ func Serve(impl protocol.Snapshotter, logger hclog.Logger) {
 	closeImpl := closeOnce(impl, logger)
 	defer closeImpl()
 
-	watch := &hostWatch{log: logger}
+	watch := &hostWatch{}
 	watch.onGone = func() {
 		logger.Info("the host's connection ended; closing the snapshotter (open sessions are aborted) and stopping")
 		closeImpl()
@@ -113,7 +113,6 @@ func closeOnce(impl protocol.Snapshotter, log hclog.Logger) func() {
 // It sees connections only after their TLS handshake, so a stranger
 // knocking on the port does not count.
 type hostWatch struct {
-	log    hclog.Logger
 	onGone func()
 
 	mu     sync.Mutex
