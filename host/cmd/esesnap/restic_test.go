@@ -134,19 +134,28 @@ func TestResticChain(t *testing.T) {
 	}
 }
 
-// TestResticFailuresLeaveNoSnapshot: a plugin that dies, a wrong password
-// and a damaged page leave no snapshot and no truncated log.
+// TestResticFailuresLeaveNoSnapshot: a plugin that dies, a wrong password,
+// a damaged page and restic itself killed mid-stream leave no snapshot and
+// no truncated log.
 func TestResticFailuresLeaveNoSnapshot(t *testing.T) {
 	env, bin, repo := resticEnv(t)
+	// The real restic, killed by SIGKILL while it reads the stream.
+	killed := filepath.Join(t.TempDir(), "restic-killed")
+	script := "#!/bin/sh\n\"" + bin + "\" \"$@\" &\npid=$!\nsleep 0.3\nkill -9 $pid\nwait $pid\n"
+	if err := os.WriteFile(killed, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
-		name  string
-		env   []string
-		fault string
-		edit  func(src string)
+		name   string
+		env    []string
+		restic string
+		fault  string
+		edit   func(src string)
 	}{
-		{"plugin killed", env, "die-mid-stream", nil},
-		{"wrong password", append(append([]string{}, env...), "RESTIC_PASSWORD=wrong"), "", nil},
-		{"damaged page", env, "", func(src string) { flipBit(t, filepath.Join(src, "SRUDB.dat"), 20*4096+3) }},
+		{"plugin killed", env, bin, "die-mid-stream", nil},
+		{"wrong password", append(append([]string{}, env...), "RESTIC_PASSWORD=wrong"), bin, "", nil},
+		{"damaged page", env, bin, "", func(src string) { flipBit(t, filepath.Join(src, "SRUDB.dat"), 20*4096+3) }},
+		{"restic killed", env, killed, "", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -155,7 +164,7 @@ func TestResticFailuresLeaveNoSnapshot(t *testing.T) {
 				tc.edit(src)
 			}
 			args := []string{"backup", "--kind", "full", "--writable", "--truncate-logs", "--plugin", os.Args[0], "--plugin-env", testPluginEnv + "=1",
-				"--plugin-env", testFaultEnv + "=" + tc.fault, "--restic", bin, "--restic-repo", repo, "--source", src}
+				"--plugin-env", testFaultEnv + "=" + tc.fault, "--restic", tc.restic, "--restic-repo", repo, "--source", src}
 			_, stderr, code := cliEnv(t, tc.env, args...)
 			if code == 0 {
 				t.Fatalf("the backup succeeded:\n%s", stderr)

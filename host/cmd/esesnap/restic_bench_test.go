@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/esesnap/esesnap/ese/synth"
+)
+
+// BenchmarkResticOverhead measures, in one run on the same 1 GiB synthetic
+// database with its logs: (a) `restic backup` of the raw files, (b)
+// `esesnap backup --restic-repo` through a real plugin process (every page
+// verified), and reports b/a (target <= 1.15). It then changes 1% of the
+// pages and reports what the second esesnap backup added to the repository
+// as a percentage of the database size (target <= 3%), next to what plain
+// restic adds for the same change of the raw files.
+func BenchmarkResticOverhead(b *testing.B) {
+	bin, err := exec.LookPath("restic")
+	if err != nil {
+		out, _ := exec.Command("go", "env", "GOPATH").Output()
+		bin = filepath.Join(string(out[:len(out)-1]), "bin", "restic")
+	}
+	dir := b.TempDir()
+	set, err := synth.Generate(context.Background(), synth.Options{Dir: filepath.Join(dir, "ese"), PageSize: 8192, Pages: 1<<30/8192 - 2, Seed: 3})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, _ := os.Stat(set.DBPath)
+	env := append(os.Environ(), "RESTIC_PASSWORD=bench", "RESTIC_CACHE_DIR="+filepath.Join(dir, "cache"))
+	restic := func(repo string, args ...string) (time.Duration, int64) {
+		cmd := exec.Command(bin, append([]string{"-r", repo}, args...)...)
+		cmd.Env = env
+		start := time.Now()
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatalf("restic %v: %v\n%s", args, err, out)
+		}
+		var sum struct {
+			DataAdded int64 `json:"data_added"`
+		}
+		if lines := bytes.Split(bytes.TrimSpace(out), []byte("\n")); len(lines) > 0 {
+			json.Unmarshal(lines[len(lines)-1], &sum)
+		}
+		return time.Since(start), sum.DataAdded
+	}
+	esesnap := func(repo string) (time.Duration, backupSummary) {
+		cmd := cliCommand("backup", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--restic", bin, "--restic-repo", repo,
+			"--kind", "copy", "--source", set.Dir, "--json", "--progress", "never")
+		cmd.Env = append(env, runMainEnv+"=1")
+		start := time.Now()
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatalf("esesnap backup: %v", err)
+		}
+		var sum backupSummary
+		if err := json.Unmarshal(out, &sum); err != nil || sum.Restic == nil {
+			b.Fatalf("esesnap --json: %v\n%s", err, out)
+		}
+		return time.Since(start), sum
+	}
+	var ratio, added, rawAdded float64
+	for i := 0; i < b.N; i++ {
+		rawRepo, snapRepo := filepath.Join(dir, "raw", itoa(i)), filepath.Join(dir, "esesnap", itoa(i))
+		restic(rawRepo, "init")
+		restic(snapRepo, "init")
+		raw, _ := restic(rawRepo, "backup", "--json", set.Dir)
+		viaPlugin, _ := esesnap(snapRepo)
+		ratio += viaPlugin.Seconds() / raw.Seconds()
+		b.ReportMetric(raw.Seconds(), "restic-raw-s")
+		b.ReportMetric(viaPlugin.Seconds(), "esesnap-restic-s")
+		if _, err := synth.TouchPages(set.DBPath, 0.01, int64(i+1)); err != nil {
+			b.Fatal(err)
+		}
+		_, second := esesnap(snapRepo)
+		added += 100 * float64(second.Restic.DataAdded) / float64(st.Size())
+		_, rawSecond := restic(rawRepo, "backup", "--json", set.Dir)
+		rawAdded += 100 * float64(rawSecond) / float64(st.Size())
+	}
+	b.ReportMetric(ratio/float64(b.N), "esesnap/restic")
+	b.ReportMetric(added/float64(b.N), "%added-after-1%-pages")
+	b.ReportMetric(rawAdded/float64(b.N), "raw-restic-%added-after-1%-pages")
+}
+
+func itoa(i int) string { return string(rune('0' + i%10)) }
