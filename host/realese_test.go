@@ -91,24 +91,7 @@ func engineSnapshotter(t testing.TB, dir string) (*fakeSnapshotter, ese.LogInfo)
 }
 
 // copyDir copies the regular files of src into a new temporary directory.
-func copyDir(t testing.TB, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
-}
+func copyDir(t testing.TB, src string) string { return samples.CopyDir(t, src) }
 
 // moduleRoot is the repository root, for testdata.
 func moduleRoot(t testing.TB) string {

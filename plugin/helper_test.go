@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esesnap/esesnap/internal/samples"
+
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/driver"
 	"github.com/esesnap/esesnap/ese/engine"
@@ -198,25 +200,7 @@ func (w *testWriter) stop() {
 
 // copySynthSmall copies testdata/synth-small into a temporary directory
 // (tests take locks and may damage pages).
-func copySynthSmall(t testing.TB) string {
-	t.Helper()
-	src := filepath.Join("..", "testdata", "synth-small")
-	dst := t.TempDir()
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
-}
+func copySynthSmall(t testing.TB) string { return samples.SynthSmall(t) }
 
 // backupResult is everything a session streamed, by file base name, and
 // how it ended.

@@ -80,6 +80,28 @@ func (in *Instance) active(op string, stopAllowed bool) (*session, error) {
 	return in.sess, nil
 }
 
+// sessionCall performs API entry, takes both locks for the whole call and
+// returns the active session; done releases everything. It is for calls
+// that do their file work with the locks held (CloseFile, TruncateLog).
+func (in *Instance) sessionCall(op string, stopAllowed bool) (s *session, done func(), err error) {
+	release, err := in.enter(op)
+	if err != nil {
+		return nil, nil, err
+	}
+	in.ioMu.Lock()
+	in.mu.Lock()
+	done = func() {
+		in.mu.Unlock()
+		in.ioMu.Unlock()
+		release()
+	}
+	if s, err = in.active(op, stopAllowed); err != nil {
+		done()
+		return nil, nil, err
+	}
+	return s, done, nil
+}
+
 // abort tears the session down after an error that ESE treats as fatal for
 // the backup (the "+A" cells): the next End gets JET_errNoBackup.
 func (in *Instance) abort(reason error) {
@@ -408,19 +430,11 @@ func (in *Instance) ReadFile(h ese.Handle, buf []byte) (int, error) {
 // CloseFile is JetCloseFileInstance. It is allowed after StopBackup.
 func (in *Instance) CloseFile(h ese.Handle) error {
 	const op = "JetCloseFileInstance"
-	release, err := in.enter(op)
+	s, done, err := in.sessionCall(op, true)
 	if err != nil {
 		return err
 	}
-	defer release()
-	in.ioMu.Lock()
-	defer in.ioMu.Unlock()
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	s, err := in.active(op, true)
-	if err != nil {
-		return err
-	}
+	defer done()
 	if h != 0 || s.open == nil {
 		return &ese.Error{Code: ese.ErrInvalidParameter, Op: op, Err: fmt.Errorf("handle %d is not open", h)}
 	}
@@ -563,19 +577,11 @@ func (in *Instance) prepareLogs(op string, s *session) error {
 // TruncateLog is JetTruncateLogInstance.
 func (in *Instance) TruncateLog() error {
 	const op = "JetTruncateLogInstance"
-	release, err := in.enter(op)
+	s, done, err := in.sessionCall(op, false)
 	if err != nil {
 		return err
 	}
-	defer release()
-	in.ioMu.Lock()
-	defer in.ioMu.Unlock()
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	s, err := in.active(op, false)
-	if err != nil {
-		return err
-	}
+	defer done()
 	if s.open != nil {
 		return &ese.Error{Code: ese.ErrInvalidBackupSequence, Op: op, Err: fmt.Errorf("%s is still open", s.open.name())}
 	}

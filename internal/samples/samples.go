@@ -56,7 +56,21 @@ func Read(tb testing.TB, rel string) []byte {
 // rewrite. Files are made writable.
 func CopySet(tb testing.TB, set string) string {
 	tb.Helper()
-	src := Path(tb, set)
+	return CopyDir(tb, Path(tb, set))
+}
+
+// SynthSmall copies the bundled synthetic set testdata/synth-small into a
+// fresh temporary directory.
+func SynthSmall(tb testing.TB) string {
+	tb.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	return CopyDir(tb, filepath.Join(filepath.Dir(file), "..", "..", "testdata", "synth-small"))
+}
+
+// CopyDir copies the regular files of src into a fresh temporary
+// directory, writable.
+func CopyDir(tb testing.TB, src string) string {
+	tb.Helper()
 	dst := tb.TempDir()
 	entries, err := os.ReadDir(src)
 	if err != nil {

@@ -218,7 +218,7 @@ func TestResticEverySample(t *testing.T) {
 		"srum-win10-clean": samples.CopySet(t, "srum-win10-clean"),
 		"srum-win10-dirty": samples.CopySet(t, "srum-win10-dirty"),
 		"srum-win11-dirty": samples.CopySet(t, "srum-win11-dirty"),
-		"synth-small":      copyDir(t, filepath.Join("..", "..", "..", "testdata", "synth-small")),
+		"synth-small":      samples.SynthSmall(t),
 	}
 	for name, src := range sets {
 		t.Run(name, func(t *testing.T) {
@@ -258,23 +258,4 @@ func sha256File(t *testing.T, path string) string {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
-}
-
-func copyDir(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
 }
