@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -10,6 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/esesnap/esesnap/ese/format"
+	"github.com/esesnap/esesnap/ese/synth"
 
 	"github.com/esesnap/esesnap/internal/samples"
 )
@@ -258,4 +262,41 @@ func sha256File(t *testing.T, path string) string {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// TestResticDiskFull: the repository's disk fills up during the backup
+// (a 2 MiB tmpfs, mounted for the test: it needs root, as CI has). restic
+// fails, no snapshot exists, and the logs are not truncated.
+func TestResticDiskFull(t *testing.T) {
+	bin := resticBinary(t)
+	tiny := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", tiny).CombinedOutput(); err != nil {
+		t.Fatalf("this test mounts a 2 MiB tmpfs to fill the repository's disk and needs root (CI runs as root): %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", tiny).Run() })
+	repo := filepath.Join(tiny, "repo")
+	env := append(os.Environ(), "RESTIC_PASSWORD=esesnap-test", "RESTIC_CACHE_DIR="+t.TempDir())
+	cmd := exec.Command(bin, "-r", repo, "init")
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("restic init: %v\n%s", err, out)
+	}
+	src := t.TempDir()
+	if _, err := synth.Generate(context.Background(), synth.Options{Dir: src, Pages: 2048, State: format.DBStateDirtyShutdown, FirstGen: 1, CurrentGen: 6, CheckpointGen: 3, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := cliEnv(t, env, "backup", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--restic", bin,
+		"--restic-repo", repo, "--source", src, "--kind", "full", "--writable", "--truncate-logs")
+	if code == 0 {
+		t.Fatalf("a backup into a full repository disk succeeded:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, "no space left") {
+		t.Fatalf("the error does not say the disk is full:\n%s", stderr)
+	}
+	if n := len(resticSnapshots(t, env, bin, repo)); n != 0 {
+		t.Fatalf("%d snapshot(s) in a repository whose disk filled up", n)
+	}
+	if _, err := os.Stat(filepath.Join(src, "edb00001.log")); err != nil {
+		t.Fatal("logs were truncated although restic failed")
+	}
 }
