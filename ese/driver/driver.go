@@ -239,7 +239,12 @@ func (d *Driver) Files(ctx context.Context, id string) ([]protocol.File, error) 
 			return nil, err
 		}
 		s.phase = phaseDBListed
-		return s.setBatch(names, protocol.RoleDatabase)
+		if len(names) > 0 {
+			return s.setBatch(names, protocol.RoleDatabase)
+		}
+		// No database is attached: an empty batch would mean "done" to the
+		// host, so the logs come right away.
+		fallthrough
 	case phaseDBListed:
 		names, li, err := s.inst.API.GetLogInfo()
 		if err != nil {
