@@ -125,17 +125,24 @@ func StartBackup(ctx context.Context, o Options, b BackupOptions) (*Backup, erro
 		args = append(args, "--host", b.Host)
 	}
 	cmd := o.command(ctx, args...)
-	stdin, err := cmd.StdinPipe()
+	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
+	growPipe(pw)
+	cmd.Stdin = pr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
+		pr.Close()
+		pw.Close()
 		return nil, err
 	}
-	bk := &Backup{cmd: cmd, stdin: stdin, stderr: newTail(o.Stderr), done: make(chan struct{})}
+	bk := &Backup{cmd: cmd, stdin: pw, stderr: newTail(o.Stderr), done: make(chan struct{})}
 	cmd.Stderr = bk.stderr
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	pr.Close() // restic has its copy; ours would keep the pipe open after restic exits
+	if err != nil {
+		pw.Close()
 		return nil, fmt.Errorf("start restic backup: %w", err)
 	}
 	go bk.readStdout(stdout)
