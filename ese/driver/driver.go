@@ -547,6 +547,10 @@ func (d *Driver) Restore(ctx context.Context, req protocol.RestoreRequest) (prot
 	res := protocol.RestoreResult{Staged: staged}
 	if d.cfg.RecoveryCommand != nil {
 		res.RecoveryCommand = d.cfg.RecoveryCommand(req)
+	} else {
+		res.Warnings = append(res.Warnings, fmt.Sprintf(
+			"the logs are not replayed yet: finish recovery on Windows with ESE's JetExternalRestore2W(checkpoint dir %q, log dir %q, the databases mapped to themselves, backup log dir %q, genLow %d, genHigh %d, base name %q); esentutl /r refuses backup copies (JET_errSoftRecoveryOnBackupDatabase)",
+			req.SystemDir, req.LogDir, req.LogDir, req.Logs.GenLow, req.Logs.GenHigh, req.Logs.BaseName))
 	}
 	return res, nil
 }

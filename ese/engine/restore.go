@@ -23,8 +23,8 @@ const maxRestoreMap = 14
 // whose trailer matches its header and whose log range lies inside
 // genLow..genHigh; every page verified), then stages it: each database is
 // copied to its new path and the logs to req.LogDir. Recovery is finished on
-// Windows by ESE itself (JetExternalRestore2, for example `esesnap restore
-// --finish` with the esent backend), which replays genLow..genHigh.
+// Windows by ESE itself (JetExternalRestore2 over the staged files), which
+// replays genLow..genHigh.
 //
 // While it runs the instance is locked for restore: other calls get
 // JET_errRestoreInProgress.

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/driver"
@@ -129,8 +128,7 @@ func newSnapshotter(readOnly bool, log hclog.Logger) *driver.Driver {
 				Close:          func() error { return in.Term(ese.TermAbrupt) },
 			}, nil
 		},
-		RecoveryCommand: recoveryCommand,
-		Logger:          log,
+		Logger: log,
 	}
 	if !readOnly {
 		cfg.Restore = func(ctx context.Context, req ese.RestoreRequest) error { return restore(req, log) }
@@ -191,21 +189,6 @@ func restore(req ese.RestoreRequest, log hclog.Logger) error {
 	}
 	defer in.Term(ese.TermAbrupt)
 	return in.ExternalRestore(req)
-}
-
-// recoveryCommand is what finishes a staged restore on Windows, where ESE
-// itself replays the logs: esesnap's restore --finish with the esent
-// backend.
-func recoveryCommand(req protocol.RestoreRequest) []string {
-	logDir := firstNonEmpty(req.LogDir, req.BackupSetDir)
-	return []string{
-		"esesnap.exe", "restore", "--finish",
-		"--log-dir", logDir,
-		"--system-dir", firstNonEmpty(req.SystemDir, logDir),
-		"--gen-low", strconv.FormatUint(uint64(req.Logs.GenLow), 10),
-		"--gen-high", strconv.FormatUint(uint64(req.Logs.GenHigh), 10),
-		"--base-name", req.Logs.BaseName,
-	}
 }
 
 func firstNonEmpty(s ...string) string {

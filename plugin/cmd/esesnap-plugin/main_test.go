@@ -50,14 +50,6 @@ func TestEngineConfig(t *testing.T) {
 	}
 }
 
-func TestRecoveryCommand(t *testing.T) {
-	got := recoveryCommand(protocol.RestoreRequest{BackupSetDir: `C:\set`, LogDir: `C:\logs`, Logs: ese.LogInfo{GenLow: 0x51, GenHigh: 0x52, BaseName: "SRU"}})
-	want := `esesnap.exe restore --finish --log-dir C:\logs --system-dir C:\logs --gen-low 81 --gen-high 82 --base-name SRU`
-	if strings.Join(got, " ") != want {
-		t.Fatalf("got  %q\nwant %q", strings.Join(got, " "), want)
-	}
-}
-
 func TestRun(t *testing.T) {
 	cases := []struct {
 		args     []string
