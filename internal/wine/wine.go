@@ -34,7 +34,9 @@ func NewPrefix(tb testing.TB) *Prefix {
 		}
 	}
 	p := &Prefix{Dir: filepath.Join(tb.TempDir(), "wineprefix")}
-	p.env = append(os.Environ(), "WINEPREFIX="+p.Dir, "WINEDEBUG=-all", "WINEDLLOVERRIDES=mscoree,mshtml=")
+	// esent=n: a test's own esent.dll in system32 (InstallDLL) wins over
+	// Wine's builtin, which exports no backup API.
+	p.env = append(os.Environ(), "WINEPREFIX="+p.Dir, "WINEDEBUG=-all", "WINEDLLOVERRIDES=mscoree,mshtml=;esent=n")
 	boot := exec.Command("wine", "wineboot", "--init")
 	boot.Env = p.env
 	if out, err := boot.CombinedOutput(); err != nil {
@@ -49,6 +51,32 @@ func NewPrefix(tb testing.TB) *Prefix {
 		tb.Fatalf("build bcryptprimitives.dll: %v\n%s", err, out)
 	}
 	return p
+}
+
+// InstallDLL copies a DLL into the prefix's system32 under name, where
+// windows.NewLazySystemDLL looks for it.
+func (p *Prefix) InstallDLL(tb testing.TB, src, name string) {
+	tb.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(p.Dir, "drive_c", "windows", "system32", name), b, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BuildDLL compiles a Go package with -buildmode=c-shared for windows/amd64
+// with mingw-w64 (CGO_ENABLED=1) into dir/name.
+func BuildDLL(tb testing.TB, dir, name, pkg string) string {
+	tb.Helper()
+	out := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=1", "CC=x86_64-w64-mingw32-gcc")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("build %s as a DLL: %v\n%s", pkg, err, b)
+	}
+	return out
 }
 
 // Command runs a Windows program of the prefix: wine exe args...

@@ -16,10 +16,13 @@ import (
 
 // TestWindowsBuildUnderWine runs the Windows build — esesnap.exe launching
 // esesnap-plugin.exe, go-plugin over loopback TCP with AutoMTLS — under Wine
-// on a copy of a real sample, and compares the set with what the Linux build
-// writes for the same source: the same logs byte for byte, the same database
-// stream but for the backup's own time stamp. A damaged page must fail the
-// same way on both.
+// on a copy of a real sample, once with the pure-Go engine and once with
+// --backend esent, where the plugin calls ESENT's exports through the real
+// syscall path into the test double esent.dll (ese/esent/testdll, built
+// with mingw-w64 and installed in the prefix's system32). Each set must
+// verify and equal what the Linux build writes for the same source (logs
+// byte for byte, databases but for the backup's own time stamp and header
+// records), and a damaged page must fail the same way everywhere.
 func TestWindowsBuildUnderWine(t *testing.T) {
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
 		t.Fatalf("the Wine test runs on linux/amd64, not %s/%s", runtime.GOOS, runtime.GOARCH)
@@ -27,24 +30,58 @@ func TestWindowsBuildUnderWine(t *testing.T) {
 	prefix := wine.NewPrefix(t)
 	bin := t.TempDir()
 	exes := wine.Build(t, bin, "github.com/esesnap/esesnap/host/cmd/esesnap", "github.com/esesnap/esesnap/plugin/cmd/esesnap-plugin")
+	dll := wine.BuildDLL(t, bin, "esent.dll", "github.com/esesnap/esesnap/ese/esent/testdll")
+	prefix.InstallDLL(t, dll, "esent.dll")
 	src := samples.CopySet(t, "srum-win10-dirty")
 
-	winSet := filepath.Join(t.TempDir(), "win")
-	cmd := prefix.Command(exes[0], "backup", "--plugin", wine.Path(exes[1]), "--source", wine.Path(src), "--out", wine.Path(winSet), "--progress", "never")
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("esesnap.exe backup under Wine: %v\n%s\n%s", err, out.String(), errOut.String())
-	}
-	if _, err := host.Verify(t.Context(), winSet); err != nil {
-		t.Fatalf("the set written by the Windows build does not verify: %v", err)
-	}
-
+	// The Linux build first: the esent test DLL, like ESENT, records the
+	// backup in the headers, which later streams then carry.
 	linSet := filepath.Join(t.TempDir(), "linux")
 	if _, stderr, code := cli(t, "backup", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--source", src, "--out", linSet); code != ExitOK {
 		t.Fatalf("linux backup: exit %d\n%s", code, stderr)
 	}
-	entries, err := os.ReadDir(linSet)
+	winBackup := func(backend, set string) (string, int) {
+		cmd := prefix.Command(exes[0], "backup", "--plugin", wine.Path(exes[1]), "--plugin-arg=--backend="+backend,
+			"--source", wine.Path(src), "--out", wine.Path(set), "--progress", "never")
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		cmd.Run()
+		return out.String() + errOut.String(), cmd.ProcessState.ExitCode()
+	}
+	for _, backend := range []string{"engine", "esent"} {
+		winSet := filepath.Join(t.TempDir(), backend)
+		if out, code := winBackup(backend, winSet); code != ExitOK {
+			t.Fatalf("esesnap.exe backup under Wine (--backend %s): exit %d\n%s", backend, code, out)
+		}
+		if _, err := host.Verify(t.Context(), winSet); err != nil {
+			t.Fatalf("the set the Windows build wrote (--backend %s) does not verify: %v", backend, err)
+		}
+		sameSet(t, backend, winSet, linSet)
+	}
+
+	// The same error through both Windows paths. A JET_ERR is all the DLL
+	// ABI carries, so through esent.dll the page number is not known (ESENT
+	// writes it to the event log); the file and the code are.
+	flipBit(t, filepath.Join(src, "SRUDB.dat"), 30*4096+999)
+	for backend, where := range map[string]string{"engine": "SRUDB.dat page 29", "esent": "SRUDB.dat"} {
+		out, code := winBackup(backend, filepath.Join(t.TempDir(), "bad"))
+		if code != ExitVerifyFailed {
+			t.Fatalf("a damaged page under Wine (--backend %s): exit %d\n%s", backend, code, out)
+		}
+		for _, want := range []string{where, "JET_errReadVerifyFailure (-1018)"} {
+			if !strings.Contains(out, want) {
+				t.Fatalf("the Windows build's error (--backend %s) lacks %q:\n%s", backend, want, out)
+			}
+		}
+	}
+}
+
+// sameSet compares two backup sets of one source file by file: logs byte
+// for byte, databases but for the backup's own time stamp and the backup
+// records in the header (the esent path records each backup, as ESENT does).
+func sameSet(t *testing.T, what, a, b string) {
+	t.Helper()
+	entries, err := os.ReadDir(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,38 +89,24 @@ func TestWindowsBuildUnderWine(t *testing.T) {
 		if e.Name() == host.ManifestName {
 			continue
 		}
-		a, errA := os.ReadFile(filepath.Join(winSet, e.Name()))
-		b, errB := os.ReadFile(filepath.Join(linSet, e.Name()))
+		x, errA := os.ReadFile(filepath.Join(a, e.Name()))
+		y, errB := os.ReadFile(filepath.Join(b, e.Name()))
 		if errA != nil || errB != nil {
-			t.Fatalf("%s: %v %v", e.Name(), errA, errB)
+			t.Fatalf("%s: %s: %v %v", what, e.Name(), errA, errB)
 		}
 		if strings.HasSuffix(e.Name(), ".dat") {
-			a, b = withoutMarkTime(t, a), withoutMarkTime(t, b)
+			x, y = withoutMarkTime(t, x), withoutMarkTime(t, y)
 		}
-		if !bytes.Equal(a, b) {
-			t.Fatalf("%s differs between the Windows and the Linux build", e.Name())
-		}
-	}
-
-	// The same error, named the same way.
-	flipBit(t, filepath.Join(src, "SRUDB.dat"), 30*4096+999)
-	cmd = prefix.Command(exes[0], "backup", "--plugin", wine.Path(exes[1]), "--source", wine.Path(src), "--out", wine.Path(filepath.Join(t.TempDir(), "bad")), "--progress", "never")
-	errOut.Reset()
-	cmd.Stderr = &errOut
-	err = cmd.Run()
-	if err == nil || cmd.ProcessState.ExitCode() != ExitVerifyFailed {
-		t.Fatalf("a damaged page under Wine: %v (exit %d)\n%s", err, cmd.ProcessState.ExitCode(), errOut.String())
-	}
-	for _, want := range []string{"SRUDB.dat page 29", "JET_errReadVerifyFailure (-1018)"} {
-		if !strings.Contains(errOut.String(), want) {
-			t.Fatalf("the Windows build's error lacks %q:\n%s", want, errOut.String())
+		if !bytes.Equal(x, y) {
+			t.Fatalf("%s differs between the Windows build (%s) and the Linux build", e.Name(), what)
 		}
 	}
 }
 
 // withoutMarkTime blanks the backup's own time stamp (logtimeMark of
-// bkinfoFullCur in both header snapshots and in the trailer) and the
-// checksums over it, the only bytes two backups of one source differ in.
+// bkinfoFullCur in both header snapshots and in the trailer), the backup
+// records of the header (a recording backend fills them), and the checksums
+// over them: the only bytes two backups of one source differ in.
 func withoutMarkTime(t *testing.T, stream []byte) []byte {
 	t.Helper()
 	h, err := format.ParseDBHeader(stream)
@@ -96,6 +119,9 @@ func withoutMarkTime(t *testing.T, stream []byte) []byte {
 		off := page * ps
 		clear(s[off : off+4])
 		clear(s[off+format.OffBKInfoFullCur+8 : off+format.OffBKInfoFullCur+16])
+		for _, rec := range []int{format.OffBKInfoFullPrev, format.OffBKInfoIncPrev, format.OffBKInfoCopyPrev, format.OffBKInfoDiffPrev} {
+			clear(s[off+rec : off+rec+format.BKInfoSize])
+		}
 	}
 	tr := len(s) - ps
 	clear(s[tr : tr+4])

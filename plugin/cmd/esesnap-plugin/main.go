@@ -48,6 +48,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("esesnap-plugin", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	backend := fs.String("backend", "engine", "ESE implementation: engine (pure Go, files at rest) or esent (ESENT.DLL, Windows only)")
 	readOnly := fs.Bool("read-only", false, "never write to a backed-up instance or stage a restore: refuse Begin with the writable option and offer no Restore")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	level := fs.String("log-level", envOr(envLogLevel, "info"), "log level: trace, debug, info, warn or error (default from "+envLogLevel+")")
@@ -80,7 +81,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// JSON on the real stderr, created before Serve redirects os.Stderr:
 	// go-plugin parses these lines and re-emits them in the host's log.
 	logger := hclog.New(&hclog.LoggerOptions{Name: "esesnap-plugin", Output: os.Stderr, JSONFormat: true, Level: lvl})
-	d := newSnapshotter(*readOnly, logger)
+	if *backend != "engine" && *backend != "esent" {
+		fmt.Fprintf(stderr, "esesnap-plugin: unknown --backend %q: use engine or esent\n", *backend)
+		return 2
+	}
+	d := newSnapshotter(*backend, *readOnly, logger)
 	plugin.Serve(d, logger)
 	return 0
 }
@@ -108,8 +113,9 @@ func envOr(key, def string) string {
 	return def
 }
 
-// newSnapshotter returns the ESE driver over the pure-Go engine.
-func newSnapshotter(readOnly bool, log hclog.Logger) *driver.Driver {
+// newSnapshotter returns the ESE driver over the pure-Go engine, or over
+// ESENT.DLL with backend "esent".
+func newSnapshotter(backend string, readOnly bool, log hclog.Logger) *driver.Driver {
 	cfg := driver.Config{
 		Name:    pluginName,
 		Version: version,
@@ -117,6 +123,9 @@ func newSnapshotter(readOnly bool, log hclog.Logger) *driver.Driver {
 			ecfg, err := engineConfig(src, readOnly, log)
 			if err != nil {
 				return nil, err
+			}
+			if backend == "esent" {
+				return openESENT(ecfg)
 			}
 			in, err := engine.Open(ecfg)
 			if err != nil {

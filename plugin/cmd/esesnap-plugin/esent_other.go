@@ -1,0 +1,16 @@
+//go:build !windows
+
+package main
+
+import (
+	"errors"
+
+	"github.com/esesnap/esesnap/ese"
+	"github.com/esesnap/esesnap/ese/driver"
+	"github.com/esesnap/esesnap/ese/engine"
+)
+
+// openESENT fails: ESENT.DLL exists only on Windows.
+func openESENT(cfg engine.Config) (*driver.Instance, error) {
+	return nil, &ese.Error{Code: ese.ErrInvalidParameter, Op: "Begin", Err: errors.New("the esent backend needs Windows (ESENT.DLL); use --backend engine")}
+}
