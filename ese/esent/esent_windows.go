@@ -250,4 +250,3 @@ func (in *Instance) ExternalRestore(req ese.RestoreRequest) error {
 	}
 	return nil
 }
-

@@ -300,4 +300,3 @@ func JetExternalRestore2W(ckpt, logPath *uint16, prstmap unsafe.Pointer, crstmap
 	}
 	return code(engine.ExternalRestore(req, nil))
 }
-
