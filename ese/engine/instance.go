@@ -190,6 +190,42 @@ func (in *Instance) Databases() []string {
 	return out
 }
 
+// AttachDatabase is JetAttachDatabase2: it adds a database to the
+// instance. ESE refuses it while a backup runs (JET_errBackupInProgress);
+// a database that is already attached is JET_wrnDatabaseAttached.
+func (in *Instance) AttachDatabase(path string) (ese.Code, error) {
+	const op = "JetAttachDatabase2"
+	release, err := in.enter(op)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.sess != nil {
+		return 0, &ese.Error{Code: ese.ErrBackupInProgress, Op: op, File: path}
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return 0, &ese.Error{Code: ese.ErrInvalidPath, Op: op, File: path, Err: err}
+	}
+	for _, db := range in.dbs {
+		if pathKey(db.path) == pathKey(abs) {
+			return ese.WrnDatabaseAttached, nil
+		}
+	}
+	hr, err := in.readDBHeader(op, abs)
+	if err != nil {
+		return 0, err
+	}
+	if len(in.dbs) > 0 && hr.PageSize != in.pageSize {
+		return 0, &ese.Error{Code: ese.ErrPageSizeMismatch, Op: op, File: abs, Err: fmt.Errorf("page size %d, the instance uses %d", hr.PageSize, in.pageSize)}
+	}
+	in.pageSize = hr.PageSize
+	in.dbs = append(in.dbs, &database{path: abs, hdr: hr.Header})
+	return 0, nil
+}
+
 // StopService is JetStopServiceInstance: from now on every API call of the
 // instance, End included, fails with JET_errClientRequestToStopJetService.
 func (in *Instance) StopService() error {

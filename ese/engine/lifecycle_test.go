@@ -137,3 +137,24 @@ func TestLifecycleCodes(t *testing.T) {
 		wantCode(t, b.EndExternalBackup(ese.BackupEndAbort), ese.ErrSuccess)
 	})
 }
+
+func TestAttachDatabase(t *testing.T) {
+	dir := filepath.Join(samplesDir(t), "srum-win10-dirty")
+	in := openInstance(t, Config{LogDir: dir})
+	w, err := in.AttachDatabase(filepath.Join(dir, "SRUDB.dat"))
+	if err != nil || w != ese.WrnDatabaseAttached {
+		t.Fatalf("attaching an attached database: %v %v", w, err)
+	}
+	wantCode(t, in.BeginExternalBackup(0), ese.ErrSuccess)
+	_, err = in.AttachDatabase(filepath.Join(samplesDir(t), "dissect-basic-4k", "basic.edb"))
+	wantCode(t, err, ese.ErrBackupInProgress)
+	wantCode(t, in.EndExternalBackup(ese.BackupEndAbort), ese.ErrSuccess)
+	if _, err := in.AttachDatabase(filepath.Join(samplesDir(t), "dissect-basic-4k", "basic.edb")); err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Databases()) != 2 {
+		t.Fatalf("databases %v", in.Databases())
+	}
+	_, err = in.AttachDatabase(filepath.Join(samplesDir(t), "bits-qmgr-win11-16k", "qmgr.db"))
+	wantCode(t, err, ese.ErrPageSizeMismatch)
+}

@@ -20,15 +20,22 @@ const (
 
 // Config describes the instance to open, as ESE's parameters do.
 type Config struct {
-	Name      string // JET_paramInstanceName / display name
-	LogDir    string // JET_paramLogFilePath
-	SystemDir string // JET_paramSystemPath (checkpoint); defaults to LogDir
-	BaseName  string // JET_paramBaseName; empty keeps ESENT's default ("edb")
+	Name      string   // JET_paramInstanceName / display name
+	LogDir    string   // JET_paramLogFilePath
+	SystemDir string   // JET_paramSystemPath (checkpoint); defaults to LogDir
+	BaseName  string   // JET_paramBaseName; empty keeps ESENT's default ("edb")
+	Databases []string // attached after JetInit with JetAttachDatabase2W
+	// Warn receives every JET_wrn a call returns (the call itself
+	// succeeds); nil drops them.
+	Warn func(*ese.Error)
 }
 
-// Instance is a JET_INSTANCE of ESENT.DLL; it implements ese.BackupAPI.
+// Instance is a JET_INSTANCE of ESENT.DLL with the session it attached its
+// databases in; it implements ese.BackupAPI.
 type Instance struct {
-	h uintptr
+	h     uintptr
+	sesid uintptr
+	warn  func(*ese.Error)
 }
 
 var _ ese.BackupAPI = (*Instance)(nil)
@@ -41,6 +48,14 @@ func check(op, file string, jerr int32) error {
 	return &ese.Error{Code: ese.Code(jerr), Op: op, File: file}
 }
 
+// check is the package check that also reports warnings.
+func (in *Instance) check(op, file string, jerr int32) error {
+	if jerr > 0 && in.warn != nil {
+		in.warn(&ese.Error{Code: ese.Code(jerr), Op: op, File: file})
+	}
+	return check(op, file, jerr)
+}
+
 func utf16(op, s string) (*uint16, error) {
 	p, err := windows.UTF16PtrFromString(s)
 	if err != nil {
@@ -49,26 +64,28 @@ func utf16(op, s string) (*uint16, error) {
 	return p, nil
 }
 
-// Open is JetCreateInstanceW, JetSetSystemParameterW for the paths and
-// base name, and JetInit: ESE recovers the instance if it needs it.
+// Open is JetCreateInstance2W, JetSetSystemParameterW for the paths and
+// base name, JetInit3W (ESE recovers the instance if it needs it), then a
+// session (JetBeginSessionW) that attaches every configured database
+// (JetAttachDatabase2W). Close ends both.
 func Open(cfg Config) (*Instance, error) {
 	if cfg.SystemDir == "" {
 		cfg.SystemDir = cfg.LogDir
 	}
-	name, err := utf16("JetCreateInstanceW", cfg.Name)
+	name, err := utf16("JetCreateInstance2W", cfg.Name)
 	if err != nil {
 		return nil, err
 	}
-	in := &Instance{}
-	if err := check("JetCreateInstanceW", "", jetCreateInstance(&in.h, name)); err != nil {
+	in := &Instance{warn: cfg.Warn}
+	if err := in.check("JetCreateInstance2W", "", jetCreateInstance2(&in.h, name, name, 0)); err != nil {
 		return nil, err
 	}
-	set := func(id uint32, v string) error {
-		p, err := utf16("JetSetSystemParameterW", v)
-		if err != nil {
-			return err
+	fail := func(err error) (*Instance, error) {
+		if in.sesid != 0 {
+			jetEndSession(in.sesid, 0)
 		}
-		return check("JetSetSystemParameterW", v, jetSetSystemParameter(&in.h, 0, id, 0, p))
+		jetTerm2(in.h, uint32(ese.TermAbrupt))
+		return nil, err
 	}
 	for _, p := range []struct {
 		id uint32
@@ -77,14 +94,29 @@ func Open(cfg Config) (*Instance, error) {
 		if p.v == "" {
 			continue
 		}
-		if err := set(p.id, p.v); err != nil {
-			jetTerm2(in.h, uint32(ese.TermAbrupt))
-			return nil, err
+		v, err := utf16("JetSetSystemParameterW", p.v)
+		if err != nil {
+			return fail(err)
+		}
+		if err := in.check("JetSetSystemParameterW", p.v, jetSetSystemParameter(&in.h, 0, p.id, 0, v)); err != nil {
+			return fail(err)
 		}
 	}
-	if err := check("JetInit", cfg.LogDir, jetInit(&in.h)); err != nil {
-		jetTerm2(in.h, uint32(ese.TermAbrupt))
-		return nil, err
+	if err := in.check("JetInit3W", cfg.LogDir, jetInit3(&in.h, 0, 0)); err != nil {
+		return fail(err)
+	}
+	empty, _ := windows.UTF16PtrFromString("")
+	if err := in.check("JetBeginSessionW", "", jetBeginSession(in.h, &in.sesid, empty, empty)); err != nil {
+		return fail(err)
+	}
+	for _, db := range cfg.Databases {
+		p, err := utf16("JetAttachDatabase2W", db)
+		if err != nil {
+			return fail(err)
+		}
+		if err := in.check("JetAttachDatabase2W", db, jetAttachDatabase2(in.sesid, p, 0, 0)); err != nil {
+			return fail(err)
+		}
 	}
 	return in, nil
 }
@@ -97,13 +129,18 @@ func withSlash(dir string) string {
 	return dir + `\`
 }
 
-// Close is JetTerm2 with grbit (ese.TermComplete or ese.TermAbrupt).
+// Close ends the session (JetEndSession) and the instance (JetTerm2 with
+// grbit: ese.TermComplete or ese.TermAbrupt).
 func (in *Instance) Close(grbit ese.Grbit) error {
-	return check("JetTerm2", "", jetTerm2(in.h, uint32(grbit)))
+	if in.sesid != 0 {
+		in.check("JetEndSession", "", jetEndSession(in.sesid, 0))
+		in.sesid = 0
+	}
+	return in.check("JetTerm2", "", jetTerm2(in.h, uint32(grbit)))
 }
 
 func (in *Instance) BeginExternalBackup(grbit ese.Grbit) error {
-	return check("JetBeginExternalBackupInstance", "", jetBeginExternalBackupInstance(in.h, uint32(grbit)))
+	return in.check("JetBeginExternalBackupInstance", "", jetBeginExternalBackupInstance(in.h, uint32(grbit)))
 }
 
 // multiString reads a list the W way: size with a NULL buffer first (the W
@@ -156,7 +193,7 @@ func (in *Instance) OpenFile(name string) (ese.Handle, int64, error) {
 	}
 	var h uintptr
 	var lo, hi uint32
-	if err := check("JetOpenFileInstanceW", name, jetOpenFileInstance(in.h, p, &h, &lo, &hi)); err != nil {
+	if err := in.check("JetOpenFileInstanceW", name, jetOpenFileInstance(in.h, p, &h, &lo, &hi)); err != nil {
 		return 0, 0, err
 	}
 	return ese.Handle(h), int64(hi)<<32 | int64(lo), nil
@@ -170,13 +207,13 @@ func (in *Instance) ReadFile(h ese.Handle, buf []byte) (int, error) {
 		p = &buf[0]
 	}
 	var n uint32
-	err := check("JetReadFileInstance", "", jetReadFileInstance(in.h, uintptr(h), p, uint32(len(buf)), &n))
+	err := in.check("JetReadFileInstance", "", jetReadFileInstance(in.h, uintptr(h), p, uint32(len(buf)), &n))
 	runtime.KeepAlive(buf)
 	return int(n), err
 }
 
 func (in *Instance) CloseFile(h ese.Handle) error {
-	return check("JetCloseFileInstance", "", jetCloseFileInstance(in.h, uintptr(h)))
+	return in.check("JetCloseFileInstance", "", jetCloseFileInstance(in.h, uintptr(h)))
 }
 
 func (in *Instance) GetLogInfo() ([]string, ese.LogInfo, error) {
@@ -197,15 +234,15 @@ func (in *Instance) GetTruncateLogInfo() ([]string, error) {
 }
 
 func (in *Instance) TruncateLog() error {
-	return check("JetTruncateLogInstance", "", jetTruncateLogInstance(in.h))
+	return in.check("JetTruncateLogInstance", "", jetTruncateLogInstance(in.h))
 }
 
 func (in *Instance) EndExternalBackup(grbit ese.Grbit) error {
-	return check("JetEndExternalBackupInstance2", "", jetEndExternalBackupInstance2(in.h, uint32(grbit)))
+	return in.check("JetEndExternalBackupInstance2", "", jetEndExternalBackupInstance2(in.h, uint32(grbit)))
 }
 
 func (in *Instance) StopBackup() error {
-	return check("JetStopBackupInstance", "", jetStopBackupInstance(in.h))
+	return in.check("JetStopBackupInstance", "", jetStopBackupInstance(in.h))
 }
 
 // ExternalRestore is JetExternalRestore2W without a target instance; ESE
@@ -245,8 +282,5 @@ func (in *Instance) ExternalRestore(req ese.RestoreRequest) error {
 	}
 	jerr := jetExternalRestore2(ckpt, logs, first, int32(len(maps)), backup, &li, nil, nil, nil, 0)
 	runtime.KeepAlive(maps)
-	if jerr < 0 {
-		return check(op, req.BackupLogDir, jerr)
-	}
-	return nil
+	return in.check(op, req.BackupLogDir, jerr)
 }

@@ -4,9 +4,12 @@ package esent
 
 //go:generate go run golang.org/x/sys/windows/mkwinsyscall -output zsyscall_windows.go syscall_windows.go
 
-//sys	jetCreateInstance(instance *uintptr, name *uint16) (jerr int32) = esent.JetCreateInstanceW
+//sys	jetCreateInstance2(instance *uintptr, name *uint16, displayName *uint16, grbit uint32) (jerr int32) = esent.JetCreateInstance2W
 //sys	jetSetSystemParameter(instance *uintptr, sesid uintptr, paramid uint32, lparam uintptr, sz *uint16) (jerr int32) = esent.JetSetSystemParameterW
-//sys	jetInit(instance *uintptr) (jerr int32) = esent.JetInit
+//sys	jetInit3(instance *uintptr, rstInfo uintptr, grbit uint32) (jerr int32) = esent.JetInit3W
+//sys	jetBeginSession(instance uintptr, sesid *uintptr, user *uint16, password *uint16) (jerr int32) = esent.JetBeginSessionW
+//sys	jetAttachDatabase2(sesid uintptr, filename *uint16, cpgDatabaseSizeMax uint32, grbit uint32) (jerr int32) = esent.JetAttachDatabase2W
+//sys	jetEndSession(sesid uintptr, grbit uint32) (jerr int32) = esent.JetEndSession
 //sys	jetTerm2(instance uintptr, grbit uint32) (jerr int32) = esent.JetTerm2
 //sys	jetBeginExternalBackupInstance(instance uintptr, grbit uint32) (jerr int32) = esent.JetBeginExternalBackupInstance
 //sys	jetGetAttachInfoInstance(instance uintptr, szz *uint16, cbMax uint32, cbActual *uint32) (jerr int32) = esent.JetGetAttachInfoInstanceW

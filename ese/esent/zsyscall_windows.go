@@ -40,15 +40,18 @@ func errnoErr(e syscall.Errno) error {
 var (
 	modesent = windows.NewLazySystemDLL("esent.dll")
 
+	procJetAttachDatabase2W            = modesent.NewProc("JetAttachDatabase2W")
 	procJetBeginExternalBackupInstance = modesent.NewProc("JetBeginExternalBackupInstance")
+	procJetBeginSessionW               = modesent.NewProc("JetBeginSessionW")
 	procJetCloseFileInstance           = modesent.NewProc("JetCloseFileInstance")
-	procJetCreateInstanceW             = modesent.NewProc("JetCreateInstanceW")
+	procJetCreateInstance2W            = modesent.NewProc("JetCreateInstance2W")
 	procJetEndExternalBackupInstance2  = modesent.NewProc("JetEndExternalBackupInstance2")
+	procJetEndSession                  = modesent.NewProc("JetEndSession")
 	procJetExternalRestore2W           = modesent.NewProc("JetExternalRestore2W")
 	procJetGetAttachInfoInstanceW      = modesent.NewProc("JetGetAttachInfoInstanceW")
 	procJetGetLogInfoInstance2W        = modesent.NewProc("JetGetLogInfoInstance2W")
 	procJetGetTruncateLogInfoInstanceW = modesent.NewProc("JetGetTruncateLogInfoInstanceW")
-	procJetInit                        = modesent.NewProc("JetInit")
+	procJetInit3W                      = modesent.NewProc("JetInit3W")
 	procJetOpenFileInstanceW           = modesent.NewProc("JetOpenFileInstanceW")
 	procJetReadFileInstance            = modesent.NewProc("JetReadFileInstance")
 	procJetSetSystemParameterW         = modesent.NewProc("JetSetSystemParameterW")
@@ -57,8 +60,20 @@ var (
 	procJetTruncateLogInstance         = modesent.NewProc("JetTruncateLogInstance")
 )
 
+func jetAttachDatabase2(sesid uintptr, filename *uint16, cpgDatabaseSizeMax uint32, grbit uint32) (jerr int32) {
+	r0, _, _ := syscall.SyscallN(procJetAttachDatabase2W.Addr(), uintptr(sesid), uintptr(unsafe.Pointer(filename)), uintptr(cpgDatabaseSizeMax), uintptr(grbit))
+	jerr = int32(r0)
+	return
+}
+
 func jetBeginExternalBackupInstance(instance uintptr, grbit uint32) (jerr int32) {
 	r0, _, _ := syscall.SyscallN(procJetBeginExternalBackupInstance.Addr(), uintptr(instance), uintptr(grbit))
+	jerr = int32(r0)
+	return
+}
+
+func jetBeginSession(instance uintptr, sesid *uintptr, user *uint16, password *uint16) (jerr int32) {
+	r0, _, _ := syscall.SyscallN(procJetBeginSessionW.Addr(), uintptr(instance), uintptr(unsafe.Pointer(sesid)), uintptr(unsafe.Pointer(user)), uintptr(unsafe.Pointer(password)))
 	jerr = int32(r0)
 	return
 }
@@ -69,14 +84,20 @@ func jetCloseFileInstance(instance uintptr, handle uintptr) (jerr int32) {
 	return
 }
 
-func jetCreateInstance(instance *uintptr, name *uint16) (jerr int32) {
-	r0, _, _ := syscall.SyscallN(procJetCreateInstanceW.Addr(), uintptr(unsafe.Pointer(instance)), uintptr(unsafe.Pointer(name)))
+func jetCreateInstance2(instance *uintptr, name *uint16, displayName *uint16, grbit uint32) (jerr int32) {
+	r0, _, _ := syscall.SyscallN(procJetCreateInstance2W.Addr(), uintptr(unsafe.Pointer(instance)), uintptr(unsafe.Pointer(name)), uintptr(unsafe.Pointer(displayName)), uintptr(grbit))
 	jerr = int32(r0)
 	return
 }
 
 func jetEndExternalBackupInstance2(instance uintptr, grbit uint32) (jerr int32) {
 	r0, _, _ := syscall.SyscallN(procJetEndExternalBackupInstance2.Addr(), uintptr(instance), uintptr(grbit))
+	jerr = int32(r0)
+	return
+}
+
+func jetEndSession(sesid uintptr, grbit uint32) (jerr int32) {
+	r0, _, _ := syscall.SyscallN(procJetEndSession.Addr(), uintptr(sesid), uintptr(grbit))
 	jerr = int32(r0)
 	return
 }
@@ -105,8 +126,8 @@ func jetGetTruncateLogInfoInstance(instance uintptr, szz *uint16, cbMax uint32, 
 	return
 }
 
-func jetInit(instance *uintptr) (jerr int32) {
-	r0, _, _ := syscall.SyscallN(procJetInit.Addr(), uintptr(unsafe.Pointer(instance)))
+func jetInit3(instance *uintptr, rstInfo uintptr, grbit uint32) (jerr int32) {
+	r0, _, _ := syscall.SyscallN(procJetInit3W.Addr(), uintptr(unsafe.Pointer(instance)), uintptr(rstInfo), uintptr(grbit))
 	jerr = int32(r0)
 	return
 }

@@ -56,8 +56,8 @@ func str(p *uint16) string {
 	return windows.UTF16PtrToString(p)
 }
 
-//export JetCreateInstanceW
-func JetCreateInstanceW(pinstance *uintptr, name *uint16) int32 {
+//export JetCreateInstance2W
+func JetCreateInstance2W(pinstance *uintptr, name *uint16, displayName *uint16, grbit uint32) int32 {
 	mu.Lock()
 	defer mu.Unlock()
 	next++
@@ -85,8 +85,8 @@ func JetSetSystemParameterW(pinstance *uintptr, sesid uintptr, paramid uint32, l
 	return 0
 }
 
-//export JetInit
-func JetInit(pinstance *uintptr) int32 {
+//export JetInit3W
+func JetInit3W(pinstance *uintptr, rstInfo uintptr, grbit uint32) int32 {
 	mu.Lock()
 	cfg := configs[*pinstance]
 	mu.Unlock()
@@ -105,6 +105,52 @@ func JetInit(pinstance *uintptr) int32 {
 	delete(configs, *pinstance)
 	mu.Unlock()
 	return 0
+}
+
+// sessions maps a JET_SESID to its instance.
+var sessions = map[uintptr]uintptr{}
+
+//export JetBeginSessionW
+func JetBeginSessionW(h uintptr, psesid *uintptr, user, password *uint16) int32 {
+	if in, jerr := instance(h); in == nil {
+		return jerr
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	next++
+	sessions[next] = h
+	*psesid = next
+	return 0
+}
+
+//export JetEndSession
+func JetEndSession(sesid uintptr, grbit uint32) int32 {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, ok := sessions[sesid]; !ok {
+		return int32(ese.ErrInvalidSesid)
+	}
+	delete(sessions, sesid)
+	return 0
+}
+
+//export JetAttachDatabase2W
+func JetAttachDatabase2W(sesid uintptr, name *uint16, cpgMax uint32, grbit uint32) int32 {
+	mu.Lock()
+	h, ok := sessions[sesid]
+	mu.Unlock()
+	if !ok {
+		return int32(ese.ErrInvalidSesid)
+	}
+	in, jerr := instance(h)
+	if in == nil {
+		return jerr
+	}
+	wrn, err := in.AttachDatabase(str(name))
+	if err != nil {
+		return code(err)
+	}
+	return int32(wrn)
 }
 
 //export JetTerm2

@@ -59,6 +59,29 @@ func TestWindowsBuildUnderWine(t *testing.T) {
 		sameSet(t, backend, winSet, linSet)
 	}
 
+	// A full backup with truncation, then an incremental, through esent.dll.
+	chain := samples.CopySet(t, "srum-win10-dirty")
+	for _, step := range []struct{ kind, want string }{{"full", "truncated: 3 log(s)"}, {"incremental", "bkinfoIncPrev"}} {
+		// --database makes the plugin attach it (JetAttachDatabase2W).
+		cmd := prefix.Command(exes[0], "backup", "--plugin", wine.Path(exes[1]), "--plugin-arg=--backend=esent", "--kind", step.kind,
+			"--writable", "--truncate-logs", "--source", wine.Path(chain), "--database", wine.Path(filepath.Join(chain, "SRUDB.dat")),
+			"--out", wine.Path(filepath.Join(t.TempDir(), step.kind)), "--progress", "never")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), step.want) {
+			t.Fatalf("%s backup through esent.dll: %v\n%s", step.kind, err, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(chain, "SRU0004E.log")); !os.IsNotExist(err) {
+		t.Fatal("the full backup through esent.dll did not truncate its logs")
+	}
+
+	// The conformance suite (aborts in every phase, illegal call orders,
+	// typed errors, cancellation) against the Windows plugin on esent.dll.
+	suite := prefix.Command(exes[0], "plugin-test", wine.Path(exes[1]), "--plugin-arg=--backend=esent", "--source", wine.Path(samples.CopySet(t, "srum-win10-dirty")))
+	if out, err := suite.CombinedOutput(); err != nil || !strings.Contains(string(out), "all checks passed") {
+		t.Fatalf("plugin-test under Wine with --backend esent: %v\n%s", err, out)
+	}
+
 	// The same error through both Windows paths. A JET_ERR is all the DLL
 	// ABI carries, so through esent.dll the page number is not known (ESENT
 	// writes it to the event log); the file and the code are.

@@ -10,6 +10,9 @@ import (
 	"github.com/esesnap/esesnap/ese/engine"
 )
 
+// defaultBackend outside Windows is the pure-Go engine.
+const defaultBackend = "engine"
+
 // openESENT fails: ESENT.DLL exists only on Windows.
 func openESENT(cfg engine.Config) (*driver.Instance, error) {
 	return nil, &ese.Error{Code: ese.ErrInvalidParameter, Op: "Begin", Err: errors.New("the esent backend needs Windows (ESENT.DLL); use --backend engine")}

@@ -9,10 +9,15 @@ import (
 	"github.com/esesnap/esesnap/ese/esent"
 )
 
-// openESENT opens the instance through ESENT.DLL. ESENT records every
+// defaultBackend on Windows is ESENT.DLL itself.
+const defaultBackend = "esent"
+
+// openESENT opens the instance through ESENT.DLL, attaching the databases
+// the source names; JET_wrn results go to the log. ESENT records every
 // normal backup in the database headers.
 func openESENT(cfg engine.Config) (*driver.Instance, error) {
-	in, err := esent.Open(esent.Config{Name: "esesnap", LogDir: cfg.LogDir, SystemDir: cfg.SystemDir, BaseName: cfg.BaseName})
+	warn := func(w *ese.Error) { cfg.Logger.Warn("ESENT warning", "op", w.Op, "file", w.File, "jet_wrn", w.Code.String()) }
+	in, err := esent.Open(esent.Config{Name: "esesnap", LogDir: cfg.LogDir, SystemDir: cfg.SystemDir, BaseName: cfg.BaseName, Databases: cfg.Databases, Warn: warn})
 	if err != nil {
 		return nil, err
 	}

@@ -48,7 +48,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("esesnap-plugin", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	backend := fs.String("backend", "engine", "ESE implementation: engine (pure Go, files at rest) or esent (ESENT.DLL, Windows only)")
+	backend := fs.String("backend", defaultBackend, "ESE implementation: engine (pure Go, files at rest) or esent (ESENT.DLL, Windows only); default esent on Windows, engine elsewhere")
 	readOnly := fs.Bool("read-only", false, "never write to a backed-up instance or stage a restore: refuse Begin with the writable option and offer no Restore")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	level := fs.String("log-level", envOr(envLogLevel, "info"), "log level: trace, debug, info, warn or error (default from "+envLogLevel+")")
