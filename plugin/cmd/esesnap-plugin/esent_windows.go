@@ -16,7 +16,9 @@ const defaultBackend = "esent"
 // the source names; JET_wrn results go to the log. ESENT records every
 // normal backup in the database headers.
 func openESENT(cfg engine.Config) (*driver.Instance, error) {
-	warn := func(w *ese.Error) { cfg.Logger.Warn("ESENT warning", "op", w.Op, "file", w.File, "jet_wrn", w.Code.String()) }
+	warn := func(w *ese.Error) {
+		cfg.Logger.Warn("ESENT warning", "op", w.Op, "file", w.File, "jet_wrn", w.Code.String())
+	}
 	in, err := esent.Open(esent.Config{Name: "esesnap", LogDir: cfg.LogDir, SystemDir: cfg.SystemDir, BaseName: cfg.BaseName, Databases: cfg.Databases, Warn: warn})
 	if err != nil {
 		return nil, err
