@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/esesnap/esesnap/internal/samples"
@@ -21,7 +22,7 @@ import (
 func TestSyntheticLifecycle(t *testing.T) {
 	for _, ps := range []int{2048, 4096, 8192, 16384, 32768} {
 		for _, state := range []format.DBState{format.DBStateCleanShutdown, format.DBStateDirtyShutdown} {
-			t.Run(format.DBState(state).String()+"/"+itoa(ps), func(t *testing.T) {
+			t.Run(state.String()+"/"+strconv.Itoa(ps), func(t *testing.T) {
 				dir := t.TempDir()
 				set, err := synth.Generate(context.Background(), synth.Options{
 					Dir: dir, PageSize: ps, Pages: 300, UsedPages: 200, State: state,
@@ -71,19 +72,6 @@ func TestSyntheticLifecycle(t *testing.T) {
 			})
 		}
 	}
-}
-
-func itoa(n int) string { return string(bytes.TrimSpace([]byte(formatInt(n)))) }
-
-func formatInt(n int) string {
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
 }
 
 // TestDatabaseOnlySamples streams the real 16 KiB and 32 KiB databases,

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -68,13 +69,13 @@ func BenchmarkResticOverhead(b *testing.B) {
 	}
 	var ratio, stdinRatio, added, rawAdded float64
 	for i := 0; i < b.N; i++ {
-		rawRepo, snapRepo := filepath.Join(dir, "raw", itoa(i)), filepath.Join(dir, "esesnap", itoa(i))
+		rawRepo, snapRepo := filepath.Join(dir, "raw", strconv.Itoa(i)), filepath.Join(dir, "esesnap", strconv.Itoa(i))
 		restic(rawRepo, "init")
 		restic(snapRepo, "init")
 		raw, _ := restic(rawRepo, "backup", "--json", set.Dir)
 		viaPlugin, _ := esesnap(snapRepo)
 		ratio += viaPlugin.Seconds() / raw.Seconds()
-		stdinRepo, tarFile := filepath.Join(dir, "stdin", itoa(i)), filepath.Join(dir, "set"+itoa(i)+".tar")
+		stdinRepo, tarFile := filepath.Join(dir, "stdin", strconv.Itoa(i)), filepath.Join(dir, "set"+strconv.Itoa(i)+".tar")
 		restic(stdinRepo, "init")
 		mk := cliCommand("backup", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--kind", "copy", "--source", set.Dir, "--tar", tarFile, "--progress", "never")
 		mk.Env = append(env, runMainEnv+"=1")
@@ -111,5 +112,3 @@ func BenchmarkResticOverhead(b *testing.B) {
 	b.ReportMetric(added/float64(b.N), "%added-after-1%-pages")
 	b.ReportMetric(rawAdded/float64(b.N), "raw-restic-%added-after-1%-pages")
 }
-
-func itoa(i int) string { return string(rune('0' + i%10)) }
