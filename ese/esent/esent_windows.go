@@ -249,6 +249,17 @@ func (in *Instance) StopBackup() error {
 // replays genLow..genHigh into the mapped databases. Progress callbacks are
 // not wired (req.Progress is not called).
 func (in *Instance) ExternalRestore(req ese.RestoreRequest) error {
+	return externalRestore(req, in.warn)
+}
+
+// ExternalRestore is JetExternalRestore2W, which needs no instance: ESE
+// creates a temporary one. warn receives JET_wrn results (nil drops them).
+func ExternalRestore(req ese.RestoreRequest, warn func(*ese.Error)) error {
+	return externalRestore(req, warn)
+}
+
+func externalRestore(req ese.RestoreRequest, warn func(*ese.Error)) error {
+	in := &Instance{warn: warn}
 	const op = "JetExternalRestore2W"
 	if len(req.LogInfo.BaseName) != ese.BaseNameLength {
 		return &ese.Error{Code: ese.ErrInvalidParameter, Op: op, Err: fmt.Errorf("base name %q", req.LogInfo.BaseName)}

@@ -57,6 +57,21 @@ func TestWindowsBuildUnderWine(t *testing.T) {
 			t.Fatalf("the set the Windows build wrote (--backend %s) does not verify: %v", backend, err)
 		}
 		sameSet(t, backend, winSet, linSet)
+
+		// Restore through the same backend: staging with the engine;
+		// JetExternalRestore2W through esent.dll.
+		to := t.TempDir()
+		cmd := prefix.Command(exes[0], "restore", "--plugin", wine.Path(exes[1]), "--plugin-arg=--backend="+backend, "--set", wine.Path(winSet), "--to", wine.Path(to))
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "staged for recovery") {
+			t.Fatalf("restore under Wine (--backend %s): %v\n%s", backend, err, out)
+		}
+		if replayed := !strings.Contains(string(out), "not replayed"); replayed != (backend == "esent") {
+			t.Fatalf("restore under Wine (--backend %s): only esent finishes recovery itself:\n%s", backend, out)
+		}
+		if _, err := os.Stat(filepath.Join(to, "SRUDB.dat")); err != nil {
+			t.Fatalf("restore under Wine (--backend %s) placed no database: %v", backend, err)
+		}
 	}
 
 	// A full backup with truncation, then an incremental, through esent.dll.

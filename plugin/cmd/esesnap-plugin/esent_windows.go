@@ -3,10 +3,15 @@
 package main
 
 import (
+	"io"
+	"os"
+	"path/filepath"
+
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/driver"
 	"github.com/esesnap/esesnap/ese/engine"
 	"github.com/esesnap/esesnap/ese/esent"
+	"github.com/hashicorp/go-hclog"
 )
 
 // defaultBackend on Windows is ESENT.DLL itself.
@@ -24,4 +29,46 @@ func openESENT(cfg engine.Config) (*driver.Instance, error) {
 		return nil, err
 	}
 	return &driver.Instance{API: in, RecordsBackups: true, Close: func() error { return in.Close(ese.TermAbrupt) }}, nil
+}
+
+// restoreESENT is a hard recovery by ESENT itself: the database copies are
+// placed at their new paths (new files; nothing is overwritten), then
+// JetExternalRestore2W replays genLow..genHigh from the backup set into
+// them, leaving clean databases.
+func restoreESENT(req ese.RestoreRequest, log hclog.Logger) error {
+	placed := req
+	placed.Map = nil
+	for _, m := range req.Map {
+		if err := copyNew(m.DatabaseName, m.NewDatabaseName); err != nil {
+			return &ese.Error{Code: ese.ErrFileAccessDenied, Op: "JetExternalRestore2W", File: m.NewDatabaseName, Err: err}
+		}
+		placed.Map = append(placed.Map, ese.RstMap{DatabaseName: m.NewDatabaseName, NewDatabaseName: m.NewDatabaseName})
+	}
+	warn := func(w *ese.Error) { log.Warn("ESENT warning", "op", w.Op, "jet_wrn", w.Code.String()) }
+	return esent.ExternalRestore(placed, warn)
+}
+
+// copyNew copies src to a file dst that must not exist yet, and syncs it.
+func copyNew(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

@@ -141,6 +141,11 @@ func newSnapshotter(backend string, readOnly bool, log hclog.Logger) *driver.Dri
 	}
 	if !readOnly {
 		cfg.Restore = func(ctx context.Context, req ese.RestoreRequest) error { return restore(req, log) }
+		if backend == "esent" {
+			cfg.Restore = func(ctx context.Context, req ese.RestoreRequest) error { return restoreESENT(req, log) }
+			// ESENT finishes recovery itself: nothing is left to run.
+			cfg.RecoveryCommand = func(protocol.RestoreRequest) []string { return nil }
+		}
 	}
 	return driver.New(cfg)
 }
