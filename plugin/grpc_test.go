@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -141,22 +140,7 @@ func TestTypedErrors(t *testing.T) {
 	}
 }
 
-func flipByte(t *testing.T, path string, off int64) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b := make([]byte, 1)
-	if _, err := f.ReadAt(b, off); err != nil {
-		t.Fatal(err)
-	}
-	b[0] ^= 0x40
-	if _, err := f.WriteAt(b, off); err != nil {
-		t.Fatal(err)
-	}
-}
+func flipByte(t *testing.T, path string, off int64) { samples.FlipBits(t, path, off, 0x40) }
 
 // TestPanicBecomesAborted: a panic in the Snapshotter fails that call with
 // Aborted, and the plugin keeps serving (through the pipe as well).

@@ -146,22 +146,7 @@ func removeFile(t testing.TB, path string) {
 }
 
 // flipByte inverts one bit of the byte at off.
-func flipByte(t testing.TB, path string, off int64) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b := make([]byte, 1)
-	if _, err := f.ReadAt(b, off); err != nil {
-		t.Fatal(err)
-	}
-	b[0] ^= 0x10
-	if _, err := f.WriteAt(b, off); err != nil {
-		t.Fatal(err)
-	}
-}
+func flipByte(t testing.TB, path string, off int64) { samples.FlipBits(t, path, off, 0x10) }
 
 // rewriteLogHeader edits a log header and fixes its checksum, to build
 // chains that are valid file by file but broken between files.

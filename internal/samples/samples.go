@@ -87,3 +87,22 @@ func CopyDir(tb testing.TB, src string) string {
 	}
 	return dst
 }
+
+// FlipBits XORs the byte at off in the file at path with mask, in place:
+// the damage tests make to a private copy of a sample.
+func FlipBits(tb testing.TB, path string, off int64, mask byte) {
+	tb.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, off); err != nil {
+		tb.Fatalf("damage %s at %d: %v", path, off, err)
+	}
+	b[0] ^= mask
+	if _, err := f.WriteAt(b, off); err != nil {
+		tb.Fatalf("damage %s at %d: %v", path, off, err)
+	}
+}

@@ -190,14 +190,4 @@ func TestBackupVerifyRestore(t *testing.T) {
 	}
 }
 
-func flipBit(t *testing.T, path string, off int64) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[off] ^= 0x04
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
+func flipBit(t *testing.T, path string, off int64) { samples.FlipBits(t, path, off, 0x04) }
