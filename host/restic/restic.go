@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/restic/chunker"
 )
 
 // Options says how to run restic. Repository and password come from the
@@ -343,4 +346,70 @@ func exitCode(err error) int {
 		return ee.ExitCode()
 	}
 	return -1
+}
+
+// Config is the part of a repository's config (`restic cat config`) the
+// host needs: its id and the polynomial restic chunks files with.
+type Config struct {
+	ID                string      `json:"id"`
+	Version           int         `json:"version"`
+	ChunkerPolynomial chunker.Pol `json:"chunker_polynomial"`
+}
+
+// RepoConfig reads the repository's config with `restic cat config`.
+func RepoConfig(ctx context.Context, o Options) (Config, error) {
+	var out bytes.Buffer
+	if err := o.run(ctx, "cat config", &out, "cat", "config"); err != nil {
+		return Config{}, err
+	}
+	var c Config
+	if err := json.Unmarshal(out.Bytes(), &c); err != nil {
+		return Config{}, fmt.Errorf("restic cat config: unreadable output: %w", err)
+	}
+	if c.ChunkerPolynomial == 0 || !c.ChunkerPolynomial.Irreducible() {
+		return Config{}, fmt.Errorf("restic cat config: chunker polynomial %v is not irreducible", c.ChunkerPolynomial)
+	}
+	return c, nil
+}
+
+// DataBlobs lists the ids of every data blob in the repository's index
+// (`restic list blobs`), the blobs a new backup does not store again.
+func DataBlobs(ctx context.Context, o Options) (BlobSet, error) {
+	cmd := o.command(ctx, "list", "blobs")
+	t := newTail(o.Stderr)
+	cmd.Stderr = t
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start restic list blobs: %w", err)
+	}
+	set := BlobSet{}
+	var perr error
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		kind, hexID, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			perr = fmt.Errorf("restic list blobs: unreadable line %q", sc.Text())
+			break
+		}
+		if kind != "data" {
+			continue
+		}
+		var id BlobID
+		if n, err := hex.Decode(id[:], []byte(hexID)); err != nil || n != len(id) {
+			perr = fmt.Errorf("restic list blobs: unreadable blob id %q", hexID)
+			break
+		}
+		set[id] = struct{}{}
+	}
+	io.Copy(io.Discard, stdout)
+	if err := cmd.Wait(); err != nil {
+		return nil, &ExitError{Op: "list blobs", Code: exitCode(err), Message: t.message()}
+	}
+	if perr != nil {
+		return nil, perr
+	}
+	return set, nil
 }

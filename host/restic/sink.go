@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/esesnap/esesnap/host"
@@ -15,43 +16,219 @@ import (
 // reported the snapshot id, so the plugin records the backup and truncates
 // logs only once the snapshot exists. Abort kills restic before closing its
 // stdin, so no truncated stream becomes a snapshot.
+//
+// With WithEstimate the sink also predicts, file by file, how much of the
+// set restic will store as new data (see Estimator).
 type Sink struct {
-	run     *Backup
-	tar     *host.TarSink
-	Summary *Summary // set by a successful Commit
+	run  *Backup
+	tar  *host.TarSink
+	prep *estimatePrep // nil without WithEstimate
+
+	Summary  *Summary  // set by a successful Commit
+	Estimate *Estimate // set by a successful Commit when estimating
 }
 
 var _ host.Sink = (*Sink)(nil)
 
+// SinkOption configures NewSink.
+type SinkOption func(*sinkOptions)
+
+type sinkOptions struct{ estimate bool }
+
+// WithEstimate makes the sink predict restic's data_added per file of the
+// set. It costs two more restic calls (`cat config` for the chunker
+// polynomial, `list blobs` for the blobs the repository holds), run while
+// restic backup starts, and a second pass of chunking and SHA-256 over the
+// stream in the host.
+func WithEstimate() SinkOption { return func(o *sinkOptions) { o.estimate = true } }
+
 // NewSink starts restic for one backup set.
-func NewSink(ctx context.Context, o Options, b BackupOptions) (*Sink, error) {
+func NewSink(ctx context.Context, o Options, b BackupOptions, opts ...SinkOption) (*Sink, error) {
+	var so sinkOptions
+	for _, opt := range opts {
+		opt(&so)
+	}
+	s := &Sink{}
+	if so.estimate {
+		// Both calls finish before the first byte reaches restic, so the
+		// blob list cannot include blobs of this very backup.
+		s.prep = startEstimatePrep(ctx, o)
+	}
 	run, err := StartBackup(ctx, o, b)
 	if err != nil {
+		if s.prep != nil {
+			s.prep.wait(ctx)
+		}
 		return nil, err
 	}
-	return &Sink{run: run, tar: host.NewTarSink(run.Writer())}, nil
+	s.run = run
+	var w io.Writer = run.Writer()
+	if s.prep != nil {
+		w = &estimatingWriter{ctx: ctx, prep: s.prep, restic: w}
+	}
+	s.tar = host.NewTarSink(w)
+	return s, nil
 }
 
 // Create starts the next file of the tar stream.
-func (s *Sink) Create(e host.Entry) (io.WriteCloser, error) { return s.tar.Create(e) }
+func (s *Sink) Create(e host.Entry) (io.WriteCloser, error) {
+	if s.prep != nil {
+		s.prep.mark(e.Name)
+	}
+	return s.tar.Create(e)
+}
 
 // Commit ends the tar stream with the manifest, closes restic's input and
 // waits for the snapshot.
 func (s *Sink) Commit(ctx context.Context, manifest []byte, modTime time.Time) error {
+	if s.prep != nil {
+		s.prep.mark(host.ManifestName)
+	}
 	if err := s.tar.Commit(ctx, manifest, modTime); err != nil {
 		s.run.Kill()
 		return fmt.Errorf("stream the backup set to restic: %w", err)
+	}
+	var est *Estimate
+	if s.prep != nil {
+		e, err := s.prep.result()
+		if err != nil {
+			s.run.Kill()
+			return err
+		}
+		est = &e
 	}
 	sum, err := s.run.Finish(ctx)
 	if err != nil {
 		return err
 	}
-	s.Summary = sum
+	s.Summary, s.Estimate = sum, est
 	return nil
 }
 
 // Abort kills restic first, then drops the stream.
 func (s *Sink) Abort() error {
 	kerr := s.run.Kill()
+	if s.prep != nil {
+		s.prep.abort()
+	}
 	return errors.Join(kerr, s.tar.Abort())
+}
+
+// estimatePrep gets the repository's polynomial and blob list, then runs
+// the Estimator over the stream.
+type estimatePrep struct {
+	done  chan struct{}
+	err   error
+	blobs BlobSet
+	est   *Estimator
+
+	mu    sync.Mutex
+	marks []string // names marked before the estimator existed
+}
+
+func startEstimatePrep(ctx context.Context, o Options) *estimatePrep {
+	p := &estimatePrep{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		var cfg Config
+		var cerr, berr error
+		var wg sync.WaitGroup
+		wg.Go(func() { cfg, cerr = RepoConfig(ctx, o) })
+		wg.Go(func() { p.blobs, berr = DataBlobs(ctx, o) })
+		wg.Wait()
+		if p.err = errors.Join(cerr, berr); p.err != nil {
+			return
+		}
+		p.est = NewEstimator(cfg.ChunkerPolynomial)
+	}()
+	return p
+}
+
+// wait blocks until the polynomial and blob list are known.
+func (p *estimatePrep) wait(ctx context.Context) error {
+	select {
+	case <-p.done:
+		return p.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// ready reports whether the estimator runs, without blocking.
+func (p *estimatePrep) ready() bool {
+	select {
+	case <-p.done:
+		return p.err == nil
+	default:
+		return false
+	}
+}
+
+func (p *estimatePrep) mark(name string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ready() {
+		p.flushMarks()
+		p.est.Mark(name)
+		return
+	}
+	p.marks = append(p.marks, name)
+}
+
+// flushMarks hands marks made before the first byte to the estimator; at
+// that point no byte was written, so they all start at 0 and only the
+// last one owns bytes.
+func (p *estimatePrep) flushMarks() {
+	for _, m := range p.marks {
+		p.est.Mark(m)
+	}
+	p.marks = nil
+}
+
+func (p *estimatePrep) result() (Estimate, error) {
+	<-p.done
+	if p.err != nil {
+		return Estimate{}, p.err
+	}
+	p.mu.Lock()
+	p.flushMarks()
+	p.mu.Unlock()
+	if err := p.est.Close(); err != nil {
+		return Estimate{}, err
+	}
+	return p.est.Result(p.blobs), nil
+}
+
+func (p *estimatePrep) abort() {
+	go func() {
+		<-p.done
+		if p.est != nil {
+			p.est.Close()
+		}
+	}()
+}
+
+// estimatingWriter holds the stream back until the estimator is ready,
+// then writes every byte to restic and to the estimator.
+type estimatingWriter struct {
+	ctx    context.Context
+	prep   *estimatePrep
+	restic io.Writer
+	ready  bool
+}
+
+func (w *estimatingWriter) Write(b []byte) (int, error) {
+	if !w.ready {
+		if err := w.prep.wait(w.ctx); err != nil {
+			return 0, fmt.Errorf("prepare the estimate of restic's new data: %w", err)
+		}
+		w.prep.mu.Lock()
+		w.prep.flushMarks()
+		w.prep.mu.Unlock()
+		w.ready = true
+	}
+	if _, err := w.prep.est.Write(b); err != nil {
+		return 0, err
+	}
+	return w.restic.Write(b)
 }

@@ -6,14 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/esesnap/esesnap/ese"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/host"
+	"github.com/esesnap/esesnap/host/restic"
 	"github.com/esesnap/esesnap/protocol"
 	"github.com/spf13/cobra"
 )
@@ -248,11 +249,42 @@ func printSummary(w io.Writer, s backupSummary) {
 	}
 	if s.Restic != nil {
 		fmt.Fprintf(w, "  restic:    snapshot %s, %s added to the repository\n", s.Restic.SnapshotID, byteSize(s.Restic.DataAdded))
+		if e := s.Restic.Estimate; e != nil {
+			fmt.Fprintf(w, "  predicted: %s new of %s (%d of %d chunks)%s\n", byteSize(e.NewBytes), byteSize(e.Bytes), e.NewChunks, e.Chunks, newByPart(e.Parts))
+		}
 	}
 	for _, warn := range s.Warnings {
 		fmt.Fprintf(w, "  warning:   %s\n", warn)
 	}
 	fmt.Fprintf(w, "  took:      %.1fs\n", s.Elapsed)
+}
+
+// newByPart says where the new data of an estimate is: each database on
+// its own, the logs and the rest summed.
+func newByPart(parts []restic.PartEstimate) string {
+	var out []string
+	var logs, other int64
+	for _, p := range parts {
+		switch {
+		case p.NewBytes == 0:
+		case strings.HasSuffix(strings.ToLower(p.Name), ".log"):
+			logs += p.NewBytes
+		case p.Name == host.ManifestName || strings.HasSuffix(strings.ToLower(p.Name), ".chk") || p.Name == "":
+			other += p.NewBytes
+		default:
+			out = append(out, p.Name+" "+byteSize(p.NewBytes))
+		}
+	}
+	if logs > 0 {
+		out = append(out, "logs "+byteSize(logs))
+	}
+	if other > 0 {
+		out = append(out, "other "+byteSize(other))
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(out, ", ")
 }
 
 func baseNames(paths []string) []string {

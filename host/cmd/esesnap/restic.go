@@ -22,6 +22,8 @@ type resticFlags struct {
 	binary string
 	args   []string
 	chain  string
+	// estimate predicts restic's new data per file (restic.WithEstimate).
+	estimate bool
 }
 
 func (r *resticFlags) register(cmd *cobra.Command) {
@@ -29,6 +31,7 @@ func (r *resticFlags) register(cmd *cobra.Command) {
 	f.StringVar(&r.repo, "restic-repo", "", "store the backup set as a snapshot in this restic repository")
 	f.StringVar(&r.binary, "restic", "restic", "restic executable")
 	f.StringArrayVar(&r.args, "restic-arg", nil, "extra restic global option, such as --password-file=F (repeatable)")
+	f.BoolVar(&r.estimate, "restic-estimate", true, "predict per file how much restic adds, with the repository's chunker (two more restic calls and one more hash pass)")
 	f.StringVar(&r.chain, "chain", "", "backup chain id tag (default: a new id for a full backup; the latest chain for the others)")
 }
 
@@ -41,6 +44,9 @@ type resticSummary struct {
 	SnapshotID string `json:"snapshot_id"`
 	DataAdded  int64  `json:"data_added"`
 	Chain      string `json:"chain"`
+	// Estimate is esesnap's own prediction of DataAdded, per file of the
+	// set, made with restic's chunker before restic reported.
+	Estimate *restic.Estimate `json:"estimate,omitempty"`
 }
 
 type resticSummarizer interface{ resticSummary() *resticSummary }
@@ -54,7 +60,7 @@ func (s resticSink) resticSummary() *resticSummary {
 	if s.Summary == nil {
 		return nil
 	}
-	return &resticSummary{SnapshotID: s.Summary.SnapshotID, DataAdded: s.Summary.DataAdded, Chain: s.chain}
+	return &resticSummary{SnapshotID: s.Summary.SnapshotID, DataAdded: s.Summary.DataAdded, Chain: s.chain, Estimate: s.Sink.Estimate}
 }
 
 // sink starts `restic backup --stdin` for one set, tagged so that restore
@@ -87,7 +93,11 @@ func (r *resticFlags) sink(ctx context.Context, cmd *cobra.Command, kind protoco
 	if chain != "" {
 		tags = append(tags, "esesnap:chain="+chain)
 	}
-	s, err := restic.NewSink(ctx, r.options(cmd), restic.BackupOptions{Filename: name, Tags: tags})
+	var opts []restic.SinkOption
+	if r.estimate {
+		opts = append(opts, restic.WithEstimate())
+	}
+	s, err := restic.NewSink(ctx, r.options(cmd), restic.BackupOptions{Filename: name, Tags: tags}, opts...)
 	if err != nil {
 		return nil, r.repo, func(bool) error { return nil }, err
 	}

@@ -67,7 +67,7 @@ func BenchmarkResticOverhead(b *testing.B) {
 		}
 		return time.Since(start), sum
 	}
-	var ratio, stdinRatio, added, rawAdded float64
+	var ratio, stdinRatio, added, predicted, rawAdded float64
 	for i := 0; i < b.N; i++ {
 		rawRepo, snapRepo := filepath.Join(dir, "raw", strconv.Itoa(i)), filepath.Join(dir, "esesnap", strconv.Itoa(i))
 		restic(rawRepo, "init")
@@ -104,6 +104,9 @@ func BenchmarkResticOverhead(b *testing.B) {
 		}
 		_, second := esesnap(snapRepo)
 		added += 100 * float64(second.Restic.DataAdded) / float64(st.Size())
+		if e := second.Restic.Estimate; e != nil {
+			predicted += 100 * float64(e.NewBytes+e.TreeBytes) / float64(st.Size())
+		}
 		_, rawSecond := restic(rawRepo, "backup", "--json", set.Dir)
 		rawAdded += 100 * float64(rawSecond) / float64(st.Size())
 	}
@@ -111,4 +114,5 @@ func BenchmarkResticOverhead(b *testing.B) {
 	b.ReportMetric(stdinRatio/float64(b.N), "esesnap/restic-stdin")
 	b.ReportMetric(added/float64(b.N), "%added-after-1%-pages")
 	b.ReportMetric(rawAdded/float64(b.N), "raw-restic-%added-after-1%-pages")
+	b.ReportMetric(predicted/float64(b.N), "%predicted-after-1%-pages")
 }

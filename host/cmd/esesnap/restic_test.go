@@ -102,6 +102,24 @@ func TestResticChain(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(src, "SRU0004E.log")); !os.IsNotExist(err) {
 		t.Fatal("the full backup did not truncate its logs")
 	}
+	// The prediction made with restic's chunker equals restic's data_added
+	// (up to the estimated tree blob), and says the database is new.
+	if e := sum.Restic.Estimate; e == nil {
+		t.Fatal("no estimate in --json")
+	} else {
+		if d := e.NewBytes + e.TreeBytes - sum.Restic.DataAdded; d < -512 || d > 512 {
+			t.Errorf("predicted %d + %d tree bytes, restic added %d", e.NewBytes, e.TreeBytes, sum.Restic.DataAdded)
+		}
+		var dbNew int64
+		for _, p := range e.Parts {
+			if p.Name == "SRUDB.dat" {
+				dbNew = p.NewBytes
+			}
+		}
+		if dbNew == 0 {
+			t.Errorf("no new bytes predicted for SRUDB.dat: %+v", e.Parts)
+		}
+	}
 	for _, kind := range []string{"incremental", "differential", "copy"} {
 		args := []string{"backup", "--kind", kind}
 		if kind != "copy" {

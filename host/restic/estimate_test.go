@@ -1,0 +1,193 @@
+package restic
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/esesnap/esesnap/host"
+	"github.com/restic/chunker"
+)
+
+// testPol is a fixed irreducible polynomial, so chunk boundaries are the
+// same on every run.
+const testPol = chunker.Pol(0x3DA3358B4DC173)
+
+// randomBytes returns n pseudo-random bytes that are the same for a seed.
+func randomBytes(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, 1))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// chunkIDs cuts data as restic would and returns the chunk ids.
+func chunkIDs(t *testing.T, data []byte) []BlobID {
+	t.Helper()
+	c := chunker.New(bytes.NewReader(data), testPol)
+	buf := make([]byte, chunker.MaxSize)
+	var ids []BlobID
+	for {
+		ch, err := c.Next(buf)
+		if err != nil {
+			return ids
+		}
+		ids = append(ids, sha256.Sum256(ch.Data))
+	}
+}
+
+func TestEstimator(t *testing.T) {
+	a, b := randomBytes(1, 6<<20), randomBytes(2, 3<<20)
+	zeros := make([]byte, 4<<20)
+	tests := []struct {
+		name      string
+		parts     map[string][]byte // written in order of partOrder
+		partOrder []string
+		known     func() BlobSet
+		// wantNew is the expected new bytes; -1 means "every byte".
+		wantNew      int64
+		wantNewParts map[string]bool // parts that must (true) or must not (false) have new bytes
+		maxNew       int64           // when not 0, NewBytes must stay below it
+	}{
+		{
+			name: "empty repository: everything is new", partOrder: []string{"db", "log"},
+			parts: map[string][]byte{"db": a, "log": b}, known: func() BlobSet { return BlobSet{} },
+			wantNew: -1, wantNewParts: map[string]bool{"db": true, "log": true},
+		},
+		{
+			name: "repository holds the database's chunks", partOrder: []string{"db", "log"},
+			parts: map[string][]byte{"db": a, "log": b},
+			known: func() BlobSet {
+				s := BlobSet{}
+				ids := chunkIDs(t, a)
+				for _, id := range ids[:len(ids)-1] { // a's last chunk runs on into "log" in the stream
+					s[id] = struct{}{}
+				}
+				return s
+			},
+			// Only the chunk that spans both parts is new in "db".
+			wantNewParts: map[string]bool{"db": true, "log": true},
+			maxNew:       chunker.MaxSize + 3<<20,
+		},
+		{
+			name: "repeated zero runs are stored once", partOrder: []string{"zeros"},
+			parts: map[string][]byte{"zeros": zeros}, known: func() BlobSet { return BlobSet{} },
+			wantNew: chunker.MinSize, wantNewParts: map[string]bool{"zeros": true},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := NewEstimator(testPol)
+			var total int64
+			for _, name := range tt.partOrder {
+				e.Mark(name)
+				data := tt.parts[name]
+				for off := 0; off < len(data); off += 100000 { // many small writes, as the tar writer makes
+					if _, err := e.Write(data[off:min(off+100000, len(data))]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				total += int64(len(data))
+			}
+			if err := e.Close(); err != nil {
+				t.Fatal(err)
+			}
+			est := e.Result(tt.known())
+			if est.Bytes != total {
+				t.Fatalf("Bytes = %d, want %d", est.Bytes, total)
+			}
+			want := tt.wantNew
+			if want == -1 {
+				want = total
+			}
+			if tt.wantNew != 0 && est.NewBytes != want {
+				t.Fatalf("NewBytes = %d, want %d (%+v)", est.NewBytes, want, est)
+			}
+			if tt.maxNew != 0 && est.NewBytes >= tt.maxNew {
+				t.Fatalf("NewBytes = %d, want below %d", est.NewBytes, tt.maxNew)
+			}
+			var sum int64
+			for _, p := range est.Parts {
+				sum += p.NewBytes
+				if must, ok := tt.wantNewParts[p.Name]; ok && must != (p.NewBytes > 0) {
+					t.Errorf("part %s: %d new bytes, want new: %v", p.Name, p.NewBytes, must)
+				} else if !ok && p.NewBytes > 0 {
+					t.Errorf("part %s: %d new bytes, want none", p.Name, p.NewBytes)
+				}
+			}
+			if sum != est.NewBytes {
+				t.Fatalf("parts add up to %d new bytes, NewBytes = %d", sum, est.NewBytes)
+			}
+			if est.NewBytes > est.Bytes || est.NewChunks > est.Chunks {
+				t.Fatalf("more new than there is: %+v", est)
+			}
+		})
+	}
+}
+
+// TestEstimateMatchesResticDataAdded backs the same set up twice through
+// the real restic, the second time with a few bytes changed in the
+// database, and checks that the prediction equals what restic reports as
+// data_added (apart from the tree blob, which is estimated).
+func TestEstimateMatchesResticDataAdded(t *testing.T) {
+	o := testRepo(t)
+	ctx := context.Background()
+	db, logs := randomBytes(3, 20<<20), randomBytes(4, 2<<20)
+	backup := func(db []byte) *Sink {
+		t.Helper()
+		s, err := NewSink(ctx, o, BackupOptions{Filename: "set.tar"}, WithEstimate())
+		if err != nil {
+			t.Fatal(err)
+		}
+		mod := time.Unix(1700000000, 0)
+		for _, f := range []struct {
+			name string
+			data []byte
+		}{{"db.edb", db}, {"edb00001.log", logs}} {
+			w, err := s.Create(host.Entry{Name: f.name, Size: int64(len(f.data)), ModTime: mod})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Write(f.data); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Commit(ctx, []byte(`{"test":true}`), mod); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	first := backup(db)
+	changed := bytes.Clone(db)
+	changed[5<<20] ^= 1
+	changed[15<<20] ^= 1
+	second := backup(changed)
+	for i, s := range []*Sink{first, second} {
+		e, added := s.Estimate, s.Summary.DataAdded
+		if e == nil {
+			t.Fatalf("backup %d: no estimate", i+1)
+		}
+		predicted := e.NewBytes + e.TreeBytes
+		if diff := predicted - added; diff < -512 || diff > 512 {
+			t.Errorf("backup %d: predicted %d (%d data + %d tree), restic added %d", i+1, predicted, e.NewBytes, e.TreeBytes, added)
+		}
+		t.Logf("backup %d: predicted %d (%d of %d chunks new), restic data_added %d", i+1, predicted, e.NewChunks, e.Chunks, added)
+	}
+	if e := second.Estimate; e.NewBytes == 0 || e.NewBytes > 3*chunker.MaxSize {
+		t.Errorf("two flipped bits: %d new bytes predicted", e.NewBytes)
+	} else {
+		for _, p := range e.Parts {
+			if p.Name == "edb00001.log" && p.NewBytes > 0 {
+				t.Errorf("the unchanged log is predicted %d new bytes", p.NewBytes)
+			}
+		}
+	}
+}
