@@ -295,6 +295,11 @@ func (b *backupRun) run() (*Result, error) {
 	if m.Files == nil {
 		m.Files = []ManifestFile{}
 	}
+	for _, f := range m.Files {
+		if f.Delta != nil {
+			m.FormatVersion = DeltaFormatVersion
+		}
+	}
 	res := &Result{Manifest: m}
 	eseInfo, why := b.ese.result()
 	m.ESE = eseInfo
@@ -352,7 +357,7 @@ func (b *backupRun) storeFile(f protocol.File, started time.Time) (ManifestFile,
 		size = f.Size
 	}
 	w, err := safely("sink create", func() (io.WriteCloser, error) {
-		return b.sink.Create(Entry{Name: name, Size: size, ModTime: started})
+		return b.sink.Create(Entry{Name: name, Size: size, ModTime: started, Role: f.Role, PageSize: f.PageSize})
 	})
 	if err != nil {
 		return mf, fmt.Errorf("store %s: %w", name, err)
@@ -417,6 +422,9 @@ func (b *backupRun) storeFile(f protocol.File, started time.Time) (ManifestFile,
 		SHA256:       hex.EncodeToString(h.Sum(nil)),
 		PageSize:     f.PageSize,
 		Generation:   f.Generation,
+	}
+	if d, ok := b.sink.(DeltaReporter); ok {
+		mf.Delta = d.FileDelta(name)
 	}
 	b.ese.add(&mf, head)
 	if p := b.o.progress; p != nil {

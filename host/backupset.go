@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"time"
+
+	"github.com/esesnap/esesnap/protocol"
 )
 
 // A backup set is the databases, then the logs, then ManifestName, stored
@@ -28,6 +30,10 @@ type Entry struct {
 	// ModTime is the time the set records for the file: the backup's start,
 	// so that the same backup always gives the same bytes.
 	ModTime time.Time
+	// Role and PageSize are what the plugin said of the file, for sinks
+	// that store databases differently (DeltaSink).
+	Role     protocol.Role
+	PageSize int
 }
 
 // Sink stores a backup set. Backup calls Create for one file at a time, in

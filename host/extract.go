@@ -90,6 +90,10 @@ func ExtractTar(ctx context.Context, r io.Reader, dir string) (*Manifest, error)
 	}
 	var errs []error
 	for _, f := range m.Files {
+		if d := f.Delta; d != nil {
+			// The set holds the delta entry; ResolveDeltas rebuilds the file.
+			f = ManifestFile{Name: d.Entry, Size: d.EntrySize, SHA256: d.EntrySHA256}
+		}
 		g, ok := seen[f.Name]
 		switch {
 		case !ok:

@@ -2,6 +2,9 @@ package host
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,6 +60,47 @@ func FuzzReadManifest(f *testing.F) {
 		}
 		if _, err := ReadManifest(bytes.NewReader(again)); err != nil {
 			t.Fatalf("round trip: %v", err)
+		}
+	})
+}
+
+// FuzzApplyDelta: a delta entry read back from a backup is untrusted; any
+// bytes either rebuild exactly the file the manifest names or fail, and a
+// failure leaves no output file.
+func FuzzApplyDelta(f *testing.F) {
+	const bs = 512
+	base := deltaRandom(5, 8*bs+10)
+	x := NewIndexer(bs)
+	x.Write(base)
+	idx := x.Index()
+	next := bytes.Clone(base)
+	next[3*bs] ^= 1
+	var spool bytes.Buffer
+	dw := NewDeltaWriter(&spool, idx)
+	dw.Write(next)
+	dw.Close()
+	good := spool.Bytes()
+	PatchDeltaSize(writerAtBuffer(good), int64(len(next)))
+	f.Add(good)
+	f.Add(good[:30])
+	f.Add([]byte("ESDELTA1"))
+	sum := sha256.Sum256(next)
+	want := hex.EncodeToString(sum[:])
+	f.Fuzz(func(t *testing.T, delta []byte) {
+		dir := t.TempDir()
+		bp, dp, out := filepath.Join(dir, "base"), filepath.Join(dir, "delta"), filepath.Join(dir, "out")
+		os.WriteFile(bp, base, 0o644)
+		os.WriteFile(dp, delta, 0o644)
+		err := ApplyDelta(bp, dp, out, &FileDelta{BaseSHA256: idx.SHA256, BlockSize: bs, Changed: 1}, int64(len(next)), want)
+		got, rerr := os.ReadFile(out)
+		if err != nil {
+			if rerr == nil {
+				t.Fatalf("failed (%v) but left %s", err, out)
+			}
+			return
+		}
+		if !bytes.Equal(got, next) {
+			t.Fatal("accepted a delta that rebuilds other bytes")
 		}
 	})
 }

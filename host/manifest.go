@@ -101,6 +101,9 @@ type ManifestFile struct {
 	// Generation is a log's generation, from the plugin or the log header;
 	// 0 for other files.
 	Generation uint32 `json:"generation,omitempty"`
+	// Delta, when set, says the set holds the file as a page delta against
+	// an earlier set (see FileDelta); only restoring rebuilds the file.
+	Delta *FileDelta `json:"delta,omitempty"`
 }
 
 // ESEInfo is what the ESE headers of the streamed files say about the set:
@@ -189,8 +192,8 @@ func (m *Manifest) check() error {
 	switch {
 	case m.FormatVersion < 1:
 		return fmt.Errorf("manifest: format_version %d is not a backup-set format", m.FormatVersion)
-	case m.FormatVersion > FormatVersion:
-		return fmt.Errorf("manifest: format_version %d is newer than this program reads (%d)", m.FormatVersion, FormatVersion)
+	case m.FormatVersion > DeltaFormatVersion:
+		return fmt.Errorf("manifest: format_version %d is newer than this program reads (%d)", m.FormatVersion, DeltaFormatVersion)
 	case !m.Complete:
 		return fmt.Errorf("%w: the manifest does not say complete", ErrIncomplete)
 	case !m.Kind.Valid():
@@ -212,6 +215,22 @@ func (m *Manifest) check() error {
 		}
 		if len(f.SHA256) != 64 || !isLowerHex(f.SHA256) {
 			return fmt.Errorf("manifest: file %s: sha256 %q is not 64 lower-case hex digits", f.Name, f.SHA256)
+		}
+		if d := f.Delta; d != nil {
+			switch {
+			case m.FormatVersion < DeltaFormatVersion:
+				return fmt.Errorf("manifest: file %s is a page delta in a format_version %d set", f.Name, m.FormatVersion)
+			case d.BlockSize <= 0 || d.EntrySize < 0 || d.Base == "":
+				return fmt.Errorf("manifest: file %s: page delta without block size, entry size or base", f.Name)
+			case len(d.EntrySHA256) != 64 || !isLowerHex(d.EntrySHA256) || len(d.BaseSHA256) != 64 || !isLowerHex(d.BaseSHA256):
+				return fmt.Errorf("manifest: file %s: page delta hashes are not 64 lower-case hex digits", f.Name)
+			}
+			if err := ValidateName(d.Entry); err != nil {
+				return fmt.Errorf("manifest: file %s: delta entry: %w", f.Name, err)
+			}
+			if err := names.add(d.Entry); err != nil {
+				return fmt.Errorf("manifest: %w", err)
+			}
 		}
 	}
 	return nil
