@@ -233,6 +233,10 @@ func PatchDeltaSize(f io.WriterAt, size int64) error {
 	return err
 }
 
+// ErrDeltaSet is a set that holds page deltas: it can be verified only
+// once restoring has rebuilt its databases from the base.
+var ErrDeltaSet = errors.New("set holds page deltas")
+
 // ErrBadDelta is a delta entry that cannot be applied.
 var ErrBadDelta = errors.New("bad page delta")
 

@@ -412,6 +412,11 @@ func observeDirFile(ctx context.Context, path string, f ManifestFile, eseChecks 
 func checkSet(ctx context.Context, rep *VerifyReport, seen map[string]*observed, listed map[string]bool) []error {
 	m := rep.Manifest
 	var problems []error
+	for _, f := range m.Files {
+		if d := f.Delta; d != nil {
+			return []error{fmt.Errorf("%w: the set stores %s as a page delta (%s) against base %s; restore it (esesnap restore --restic-repo), which rebuilds and verifies the whole set", ErrDeltaSet, f.Name, d.Entry, d.Base)}
+		}
+	}
 	if listed == nil {
 		listed = map[string]bool{}
 		for _, f := range m.Files {

@@ -91,8 +91,8 @@ func TestVerifyDirectoryDamage(t *testing.T) {
 			os.Mkdir(filepath.Join(dir, "sub"), 0o755)
 		}, ErrExtraFile, "sub"},
 		{"newer format", func(t *testing.T, dir string) {
-			editManifest(t, dir, func(m map[string]any) { m["format_version"] = 2 })
-		}, nil, "format_version 2 is newer"},
+			editManifest(t, dir, func(m map[string]any) { m["format_version"] = 3 })
+		}, nil, "format_version 3 is newer"},
 		{"hostile name in manifest", func(t *testing.T, dir string) {
 			editManifest(t, dir, func(m map[string]any) { m["files"].([]any)[0].(map[string]any)["name"] = "../../etc/passwd" })
 		}, nil, "contains a path separator"},
