@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -45,8 +44,10 @@ const BlockHashBytes = 16
 type BlockIndex struct {
 	BlockSize int
 	Size      int64
-	SHA256    string // of the whole file, lower-case hex
-	Hashes    [][BlockHashBytes]byte
+	// SHA256 is the lower-case hex SHA-256 of the whole file; the Indexer
+	// leaves it to the caller, who has it already (the manifest).
+	SHA256 string
+	Hashes [][BlockHashBytes]byte
 }
 
 // FileDelta says that a file of a set is stored as a page delta: the set
@@ -120,17 +121,17 @@ func blockHash(b []byte) [BlockHashBytes]byte {
 	return [BlockHashBytes]byte(sum[:BlockHashBytes])
 }
 
-// Indexer computes the BlockIndex of a stream written to it.
+// Indexer computes the BlockIndex of a stream written to it (all but
+// SHA256).
 type Indexer struct {
 	split blockSplitter
-	whole hash.Hash
 	size  int64
 	idx   BlockIndex
 }
 
 // NewIndexer returns an Indexer for blocks of blockSize bytes.
 func NewIndexer(blockSize int) *Indexer {
-	x := &Indexer{whole: sha256.New(), idx: BlockIndex{BlockSize: blockSize}}
+	x := &Indexer{idx: BlockIndex{BlockSize: blockSize}}
 	x.split = blockSplitter{size: blockSize, block: func(_ int64, b []byte) error {
 		x.idx.Hashes = append(x.idx.Hashes, blockHash(b))
 		return nil
@@ -140,7 +141,6 @@ func NewIndexer(blockSize int) *Indexer {
 
 // Write adds p to the stream.
 func (x *Indexer) Write(p []byte) (int, error) {
-	x.whole.Write(p)
 	x.size += int64(len(p))
 	return x.split.Write(p)
 }
@@ -149,7 +149,6 @@ func (x *Indexer) Write(p []byte) (int, error) {
 func (x *Indexer) Index() *BlockIndex {
 	x.split.flush()
 	x.idx.Size = x.size
-	x.idx.SHA256 = hex.EncodeToString(x.whole.Sum(nil))
 	return &x.idx
 }
 

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,6 +12,11 @@ import (
 
 	"github.com/esesnap/esesnap/protocol"
 )
+
+// DefaultBlockSize is the delta block size of a database whose page size
+// the plugin did not say: the smallest page size of current ESE versions,
+// so a changed page is one or more whole blocks.
+const DefaultBlockSize = 4096
 
 // DeltaReporter is implemented by sinks that store some files as page
 // deltas; Backup records what FileDelta returns in the file's manifest
@@ -38,6 +44,17 @@ type DeltaSink struct {
 	// Indexes receives the index of every database stored whole.
 	Indexes map[string]*BlockIndex
 	deltas  map[string]*FileDelta
+	open    *deltaFile // a delta being spooled, removed by Abort
+}
+
+// Abort removes a delta still being spooled, then aborts the wrapped sink.
+func (s *DeltaSink) Abort() error {
+	if s.open != nil {
+		s.open.spool.Close()
+		os.Remove(s.open.spool.Name())
+		s.open = nil
+	}
+	return s.Sink.Abort()
 }
 
 var _ DeltaReporter = (*DeltaSink)(nil)
@@ -48,30 +65,50 @@ func (s *DeltaSink) FileDelta(name string) *FileDelta { return s.deltas[name] }
 // Create stores databases as deltas (or whole, indexing them) and other
 // files as they are.
 func (s *DeltaSink) Create(e Entry) (io.WriteCloser, error) {
-	if e.Role != protocol.RoleDatabase || e.PageSize <= 0 {
+	if e.Role != protocol.RoleDatabase {
 		return s.Sink.Create(e)
+	}
+	blockSize := e.PageSize
+	if blockSize <= 0 {
+		blockSize = DefaultBlockSize
 	}
 	if s.Indexes == nil {
 		s.Indexes, s.deltas = map[string]*BlockIndex{}, map[string]*FileDelta{}
 	}
 	base := s.Bases[e.Name]
-	if base == nil || base.BlockSize != e.PageSize {
+	if base == nil || base.BlockSize != blockSize {
 		w, err := s.Sink.Create(e)
 		if err != nil {
 			return nil, err
 		}
-		x := NewIndexer(e.PageSize)
+		x := NewIndexer(blockSize)
 		return &indexingFile{WriteCloser: w, x: x, done: func() { s.Indexes[e.Name] = x.Index() }}, nil
 	}
 	spool, err := os.CreateTemp(s.TempDir, "esesnap-delta-*")
 	if err != nil {
 		return nil, fmt.Errorf("create %s: delta spool: %w", e.Name, err)
 	}
-	return &deltaFile{sink: s, e: e, base: base, spool: spool, dw: NewDeltaWriter(spool, base)}, nil
+	s.open = &deltaFile{sink: s, e: e, base: base, spool: spool, dw: NewDeltaWriter(spool, base)}
+	return s.open, nil
 }
 
-// Commit passes the manifest on.
+// Commit passes the manifest on, and completes the indexes with the
+// files' SHA-256 from it.
 func (s *DeltaSink) Commit(ctx context.Context, manifest []byte, modTime time.Time) error {
+	if len(s.Indexes) > 0 {
+		m, err := ReadManifest(bytes.NewReader(manifest))
+		if err != nil {
+			return err
+		}
+		for _, f := range m.Files {
+			if idx := s.Indexes[f.Name]; idx != nil {
+				if idx.Size != f.Size {
+					return fmt.Errorf("page index of %s covers %d bytes, the manifest says %d", f.Name, idx.Size, f.Size)
+				}
+				idx.SHA256 = f.SHA256
+			}
+		}
+	}
 	return s.Sink.Commit(ctx, manifest, modTime)
 }
 
@@ -111,6 +148,7 @@ func (f *deltaFile) Close() (err error) {
 	defer func() {
 		f.spool.Close()
 		os.Remove(f.spool.Name())
+		f.sink.open = nil
 	}()
 	changed, blocks, size, err := f.dw.Close()
 	if err != nil {

@@ -73,6 +73,8 @@ func FuzzApplyDelta(f *testing.F) {
 	x := NewIndexer(bs)
 	x.Write(base)
 	idx := x.Index()
+	baseSum := sha256.Sum256(base)
+	idx.SHA256 = hex.EncodeToString(baseSum[:])
 	next := bytes.Clone(base)
 	next[3*bs] ^= 1
 	var spool bytes.Buffer

@@ -24,6 +24,10 @@ type resticFlags struct {
 	chain  string
 	// estimate predicts restic's new data per file (restic.WithEstimate).
 	estimate bool
+	// pageDelta stores databases as page deltas against a base snapshot,
+	// whose page index is kept in deltaCache.
+	pageDelta  bool
+	deltaCache string
 }
 
 func (r *resticFlags) register(cmd *cobra.Command) {
@@ -32,6 +36,8 @@ func (r *resticFlags) register(cmd *cobra.Command) {
 	f.StringVar(&r.binary, "restic", "restic", "restic executable")
 	f.StringArrayVar(&r.args, "restic-arg", nil, "extra restic global option, such as --password-file=F (repeatable)")
 	f.BoolVar(&r.estimate, "restic-estimate", true, "predict per file how much restic adds, with the repository's chunker (two more restic calls and one more hash pass)")
+	f.BoolVar(&r.pageDelta, "page-delta", false, "store databases as the pages changed since a base snapshot (the first such backup is the base; restore needs it, keep it with restic forget --keep-tag esesnap:delta-base)")
+	f.StringVar(&r.deltaCache, "delta-cache", "", "directory of the page indexes --page-delta keeps (default: the user cache directory)")
 	f.StringVar(&r.chain, "chain", "", "backup chain id tag (default: a new id for a full backup; the latest chain for the others)")
 }
 
@@ -97,7 +103,21 @@ func (r *resticFlags) sink(ctx context.Context, cmd *cobra.Command, kind protoco
 	if r.estimate {
 		opts = append(opts, restic.WithEstimate())
 	}
-	s, err := restic.NewSink(ctx, r.options(cmd), restic.BackupOptions{Filename: name, Tags: tags}, opts...)
+	start := func(tags []string) (*restic.Sink, error) {
+		return restic.NewSink(ctx, r.options(cmd), restic.BackupOptions{Filename: name, Tags: tags}, opts...)
+	}
+	if r.pageDelta {
+		ds, warnings, err := r.deltaSink(ctx, r.options(cmd), src, name, tags, start)
+		if err != nil {
+			return nil, r.repo, func(bool) error { return nil }, err
+		}
+		ds.chain = chain
+		for _, w := range warnings {
+			loggerFrom(cmd).Warn(w)
+		}
+		return ds, r.repo + " (restic)", ds.finish, nil
+	}
+	s, err := start(tags)
 	if err != nil {
 		return nil, r.repo, func(bool) error { return nil }, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/host/restic"
+	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 )
 
@@ -64,7 +65,11 @@ func chainFromRestic(cmd *cobra.Command, r *resticFlags, snapshot string, at tim
 			return nil, fmt.Errorf("snapshot %s holds %d paths, an esesnap snapshot one", s.ShortID, len(s.Paths))
 		}
 		log.Info("reading backup set from restic", "snapshot", s.ShortID, "kind", s.Tag("esesnap:kind="), "time", s.Time.Format(time.RFC3339))
-		if err := dumpInto(ctx, o, s.ID, s.Paths[0], setDir); err != nil {
+		m, err := dumpInto(ctx, o, s.ID, s.Paths[0], setDir)
+		if err != nil {
+			return nil, fmt.Errorf("snapshot %s: %w", s.ShortID, err)
+		}
+		if err := resolveDeltas(ctx, log, o, snaps, m, setDir, filepath.Join(dir, "bases")); err != nil {
 			return nil, fmt.Errorf("snapshot %s: %w", s.ShortID, err)
 		}
 		sets = append(sets, setDir)
@@ -98,8 +103,37 @@ func pickSnapshot(snaps []restic.Snapshot, id string, at time.Time) (restic.Snap
 	return *best, nil
 }
 
+// resolveDeltas rebuilds the databases a --page-delta set stores as page
+// deltas: it reads their base snapshot from restic (once, into basesDir),
+// applies the deltas and checks every rebuilt file against the manifest.
+func resolveDeltas(ctx context.Context, log hclog.Logger, o restic.Options, snaps []restic.Snapshot, m *host.Manifest, setDir, basesDir string) error {
+	_, err := host.ResolveDeltas(setDir, m, func(f host.ManifestFile) (string, error) {
+		var base *restic.Snapshot
+		for i := range snaps {
+			if snaps[i].ID == f.Delta.Base {
+				base = &snaps[i]
+			}
+		}
+		if base == nil || len(base.Paths) != 1 {
+			return "", fmt.Errorf("base snapshot %.8s is not in the repository (was it forgotten? keep bases with --keep-tag esesnap:delta-base)", f.Delta.Base)
+		}
+		dir := filepath.Join(basesDir, base.ShortID)
+		if _, err := os.Stat(filepath.Join(dir, host.ManifestName)); err != nil {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return "", err
+			}
+			log.Info("reading the base of a page delta from restic", "snapshot", base.ShortID)
+			if _, err := dumpInto(ctx, o, base.ID, base.Paths[0], dir); err != nil {
+				return "", fmt.Errorf("base snapshot %s: %w", base.ShortID, err)
+			}
+		}
+		return filepath.Join(dir, f.Name), nil
+	})
+	return err
+}
+
 // dumpInto streams one snapshot's tar through restic dump into dir.
-func dumpInto(ctx context.Context, o restic.Options, id, path, dir string) error {
+func dumpInto(ctx context.Context, o restic.Options, id, path, dir string) (*host.Manifest, error) {
 	pr, pw := io.Pipe()
 	errc := make(chan error, 1)
 	go func() {
@@ -107,11 +141,11 @@ func dumpInto(ctx context.Context, o restic.Options, id, path, dir string) error
 		pw.CloseWithError(err)
 		errc <- err
 	}()
-	_, xerr := host.ExtractTar(ctx, pr, dir)
+	m, xerr := host.ExtractTar(ctx, pr, dir)
 	pr.CloseWithError(xerr)
 	derr := <-errc
 	if derr != nil {
-		return derr
+		return nil, derr
 	}
-	return xerr
+	return m, xerr
 }

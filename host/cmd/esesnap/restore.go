@@ -58,7 +58,11 @@ restic dump, verifies every set, checks that the log generations are contiguous
 					}
 				}
 				var ch *host.Chain
-				ch, err = chainFromRestic(cmd, &rf, snapshot, when, filepath.Join(to, ".esesnap-restic"))
+				work := filepath.Join(to, ".esesnap-restic")
+				// The sets read from restic (and the bases of page deltas)
+				// are scratch: staging takes what it needs from them.
+				defer os.RemoveAll(work)
+				ch, err = chainFromRestic(cmd, &rf, snapshot, when, work)
 				if err == nil {
 					setDir, m, li = ch.Dir, ch.Sets[0], ch.Logs
 					log.Info("backup chain assembled", "sets", len(ch.Sets), "logs", fmt.Sprintf("%d..%d", li.GenLow, li.GenHigh))
