@@ -33,7 +33,14 @@ var _ host.Sink = (*Sink)(nil)
 // SinkOption configures NewSink.
 type SinkOption func(*sinkOptions)
 
-type sinkOptions struct{ estimate bool }
+type sinkOptions struct {
+	estimate bool
+	config   *Config
+}
+
+// WithConfig gives the sink the repository's config when the caller has
+// read it already, saving the estimate a `restic cat config`.
+func WithConfig(c Config) SinkOption { return func(o *sinkOptions) { o.config = &c } }
 
 // WithEstimate makes the sink predict restic's data_added per file of the
 // set. It costs two more restic calls (`cat config` for the chunker
@@ -52,7 +59,7 @@ func NewSink(ctx context.Context, o Options, b BackupOptions, opts ...SinkOption
 	if so.estimate {
 		// Both calls finish before the first byte reaches restic, so the
 		// blob list cannot include blobs of this very backup.
-		s.prep = startEstimatePrep(ctx, o)
+		s.prep = startEstimatePrep(ctx, o, so.config)
 	}
 	run, err := StartBackup(ctx, o, b)
 	if err != nil {
@@ -105,6 +112,14 @@ func (s *Sink) Commit(ctx context.Context, manifest []byte, modTime time.Time) e
 	return nil
 }
 
+// Config returns the repository config the estimate read, if it did.
+func (s *Sink) Config() (Config, bool) {
+	if s.prep == nil || !s.prep.ready() {
+		return Config{}, false
+	}
+	return s.prep.cfg, true
+}
+
 // Abort kills restic first, then drops the stream.
 func (s *Sink) Abort() error {
 	kerr := s.run.Kill()
@@ -119,6 +134,7 @@ func (s *Sink) Abort() error {
 type estimatePrep struct {
 	done  chan struct{}
 	err   error
+	cfg   Config
 	blobs BlobSet
 	est   *Estimator
 
@@ -126,19 +142,24 @@ type estimatePrep struct {
 	marks []string // names marked before the estimator existed
 }
 
-func startEstimatePrep(ctx context.Context, o Options) *estimatePrep {
+func startEstimatePrep(ctx context.Context, o Options, known *Config) *estimatePrep {
 	p := &estimatePrep{done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
 		var cfg Config
 		var cerr, berr error
 		var wg sync.WaitGroup
-		wg.Go(func() { cfg, cerr = RepoConfig(ctx, o) })
+		if known != nil {
+			cfg = *known
+		} else {
+			wg.Go(func() { cfg, cerr = RepoConfig(ctx, o) })
+		}
 		wg.Go(func() { p.blobs, berr = DataBlobs(ctx, o) })
 		wg.Wait()
 		if p.err = errors.Join(cerr, berr); p.err != nil {
 			return
 		}
+		p.cfg = cfg
 		p.est = NewEstimator(cfg.ChunkerPolynomial)
 	}()
 	return p

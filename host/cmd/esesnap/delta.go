@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/host/restic"
@@ -35,15 +36,18 @@ type deltaCache struct {
 
 const deltaCacheVersion = 1
 
-// deltaCachePath is the cache file of one source in one repository.
-func deltaCachePath(dir, repoID, source string) string {
-	sum := sha256.Sum256([]byte(repoID + "\x00" + source))
+// deltaCachePath is the cache file of one source in one repository,
+// found by the repository's location so that a first backup needs no
+// restic call to find it; the repository id inside is checked when it is
+// used.
+func deltaCachePath(dir, location, source string) string {
+	sum := sha256.Sum256([]byte(location + "\x00" + source))
 	return filepath.Join(dir, hex.EncodeToString(sum[:16])+".idx")
 }
 
 // loadDeltaCache reads a cache file; a missing, unreadable or foreign file
 // is reported as an error, and the caller then makes a new base.
-func loadDeltaCache(path, repoID, source string) (*deltaCache, error) {
+func loadDeltaCache(path, source string) (*deltaCache, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -59,8 +63,8 @@ func loadDeltaCache(path, repoID, source string) (*deltaCache, error) {
 	if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&c); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	if c.Version != deltaCacheVersion || c.RepoID != repoID || c.Source != source || c.Base == "" {
-		return nil, fmt.Errorf("%s belongs to another repository, source or version", path)
+	if c.Version != deltaCacheVersion || c.Source != source || c.Base == "" || c.RepoID == "" {
+		return nil, fmt.Errorf("%s belongs to another source or version", path)
 	}
 	for name, idx := range c.Indexes {
 		if idx == nil || idx.BlockSize <= 0 || len(idx.SHA256) != 64 || int64(len(idx.Hashes)) != (idx.Size+int64(idx.BlockSize)-1)/int64(idx.BlockSize) {
@@ -111,8 +115,10 @@ type deltaResticSink struct {
 	chain     string
 	cachePath string
 	cache     *deltaCache // nil: this set is a new base
-	repoID    string
 	source    string
+	ctx       context.Context
+	opts      restic.Options
+	cfg       restic.Config // when read before the backup
 }
 
 func (s *deltaResticSink) resticSummary() *resticSummary {
@@ -127,7 +133,17 @@ func (s *deltaResticSink) finish(ok bool) error {
 		return nil
 	}
 	if s.cache == nil {
-		c := &deltaCache{Version: deltaCacheVersion, RepoID: s.repoID, Source: s.source, Base: s.rs.Summary.SnapshotID, Indexes: s.DeltaSink.Indexes}
+		cfg, ok := s.rs.Config()
+		if !ok && s.cfg.ID != "" {
+			cfg, ok = s.cfg, true
+		}
+		if !ok {
+			var err error
+			if cfg, err = restic.RepoConfig(s.ctx, s.opts); err != nil {
+				return fmt.Errorf("the base snapshot is stored, but its page index is not: %w", err)
+			}
+		}
+		c := &deltaCache{Version: deltaCacheVersion, RepoID: cfg.ID, Source: s.source, Base: s.rs.Summary.SnapshotID, Indexes: s.DeltaSink.Indexes}
 		return c.save(s.cachePath)
 	}
 	if len(s.DeltaSink.Indexes) > 0 {
@@ -147,11 +163,7 @@ func (s *deltaResticSink) finish(ok bool) error {
 // index of the base, checks that the base snapshot is still in the
 // repository, and tags the snapshot esesnap:base=ID (a delta) or
 // esesnap:delta-base (a new base).
-func (r *resticFlags) deltaSink(ctx context.Context, o restic.Options, src protocol.Source, name string, tags []string, start func(tags []string) (*restic.Sink, error)) (*deltaResticSink, []string, error) {
-	cfg, err := restic.RepoConfig(ctx, o)
-	if err != nil {
-		return nil, nil, err
-	}
+func (r *resticFlags) deltaSink(ctx context.Context, o restic.Options, src protocol.Source, name string, tags []string, start func(tags []string, cfg restic.Config) (*restic.Sink, error)) (*deltaResticSink, []string, error) {
 	dir := r.deltaCache
 	if dir == "" {
 		ucd, err := os.UserCacheDir()
@@ -160,24 +172,41 @@ func (r *resticFlags) deltaSink(ctx context.Context, o restic.Options, src proto
 		}
 		dir = filepath.Join(ucd, "esesnap", "delta")
 	}
-	s := &deltaResticSink{cachePath: deltaCachePath(dir, cfg.ID, src.InstanceDir), repoID: cfg.ID, source: src.InstanceDir}
+	location := r.repo
+	if location == "" {
+		location = os.Getenv("RESTIC_REPOSITORY") + os.Getenv("RESTIC_REPOSITORY_FILE")
+	}
+	s := &deltaResticSink{cachePath: deltaCachePath(dir, location, src.InstanceDir), source: src.InstanceDir, ctx: ctx, opts: o}
 	var warnings []string
-	cache, err := loadDeltaCache(s.cachePath, cfg.ID, src.InstanceDir)
+	var cfg restic.Config
+	cache, err := loadDeltaCache(s.cachePath, src.InstanceDir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
+		// No base yet: this backup is one, and needs no restic call first.
 	case err != nil:
 		warnings = append(warnings, fmt.Sprintf("page index: %v; storing the databases whole as a new base", err))
 	default:
-		snaps, serr := restic.Snapshots(ctx, o, "esesnap")
-		if serr != nil {
-			return nil, nil, serr
+		// The repository id (is the index of this repository?) and the
+		// snapshot list (is the base still there?): read both at once.
+		var snaps []restic.Snapshot
+		var cerr, serr error
+		var wg sync.WaitGroup
+		wg.Go(func() { cfg, cerr = restic.RepoConfig(ctx, o) })
+		wg.Go(func() { snaps, serr = restic.Snapshots(ctx, o, "esesnap") })
+		wg.Wait()
+		if err := errors.Join(cerr, serr); err != nil {
+			return nil, nil, err
 		}
 		for _, sn := range snaps {
 			if sn.ID == cache.Base && len(sn.Paths) == 1 && sn.Paths[0] == "/"+name {
 				s.cache = cache
 			}
 		}
-		if s.cache == nil {
+		switch {
+		case cache.RepoID != cfg.ID:
+			s.cache = nil
+			warnings = append(warnings, fmt.Sprintf("page index %s belongs to another repository; storing the databases whole as a new base", s.cachePath))
+		case s.cache == nil:
 			warnings = append(warnings, fmt.Sprintf("base snapshot %.8s of the page index is gone from the repository; storing the databases whole as a new base", cache.Base))
 		}
 	}
@@ -186,11 +215,11 @@ func (r *resticFlags) deltaSink(ctx context.Context, o restic.Options, src proto
 	} else {
 		tags = append(tags, "esesnap:delta-base")
 	}
-	rs, err := start(tags)
+	rs, err := start(tags, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	s.rs = rs
+	s.rs, s.cfg = rs, cfg
 	s.DeltaSink = &host.DeltaSink{Sink: rs}
 	if s.cache != nil {
 		s.DeltaSink.Base, s.DeltaSink.Bases = s.cache.Base, s.cache.Indexes

@@ -103,7 +103,11 @@ func (r *resticFlags) sink(ctx context.Context, cmd *cobra.Command, kind protoco
 	if r.estimate {
 		opts = append(opts, restic.WithEstimate())
 	}
-	start := func(tags []string) (*restic.Sink, error) {
+	start := func(tags []string, cfg restic.Config) (*restic.Sink, error) {
+		opts := opts
+		if cfg.ID != "" {
+			opts = append(opts, restic.WithConfig(cfg))
+		}
 		return restic.NewSink(ctx, r.options(cmd), restic.BackupOptions{Filename: name, Tags: tags}, opts...)
 	}
 	if r.pageDelta {
@@ -117,7 +121,7 @@ func (r *resticFlags) sink(ctx context.Context, cmd *cobra.Command, kind protoco
 		}
 		return ds, r.repo + " (restic)", ds.finish, nil
 	}
-	s, err := start(tags)
+	s, err := start(tags, restic.Config{})
 	if err != nil {
 		return nil, r.repo, func(bool) error { return nil }, err
 	}

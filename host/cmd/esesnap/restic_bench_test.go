@@ -22,7 +22,9 @@ import (
 // esesnap feeds, and reports b/c: esesnap's own overhead. It then changes 1% of the
 // pages and reports what the second esesnap backup added to the repository
 // as a percentage of the database size (target <= 3%), next to what plain
-// restic adds for the same change of the raw files.
+// restic adds for the same change of the raw files, and what a second
+// --page-delta backup adds (its first backup, the base, is timed against
+// plain restic too).
 func BenchmarkResticOverhead(b *testing.B) {
 	bin, err := exec.LookPath("restic")
 	if err != nil {
@@ -52,9 +54,10 @@ func BenchmarkResticOverhead(b *testing.B) {
 		}
 		return time.Since(start), sum.DataAdded
 	}
-	esesnap := func(repo string) (time.Duration, backupSummary) {
-		cmd := cliCommand("backup", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--restic", bin, "--restic-repo", repo,
-			"--kind", "copy", "--source", set.Dir, "--json", "--progress", "never")
+	deltaCache := filepath.Join(dir, "delta-cache")
+	esesnap := func(repo string, extra ...string) (time.Duration, backupSummary) {
+		cmd := cliCommand(append([]string{"backup", "--plugin", os.Args[0], "--plugin-env", testPluginEnv + "=1", "--restic", bin, "--restic-repo", repo,
+			"--kind", "copy", "--source", set.Dir, "--json", "--progress", "never"}, extra...)...)
 		cmd.Env = append(env, runMainEnv+"=1")
 		start := time.Now()
 		out, err := cmd.Output()
@@ -67,7 +70,7 @@ func BenchmarkResticOverhead(b *testing.B) {
 		}
 		return time.Since(start), sum
 	}
-	var ratio, stdinRatio, added, predicted, rawAdded float64
+	var ratio, stdinRatio, deltaBaseRatio, added, predicted, deltaAdded, rawAdded float64
 	for i := 0; i < b.N; i++ {
 		rawRepo, snapRepo := filepath.Join(dir, "raw", strconv.Itoa(i)), filepath.Join(dir, "esesnap", strconv.Itoa(i))
 		restic(rawRepo, "init")
@@ -75,6 +78,10 @@ func BenchmarkResticOverhead(b *testing.B) {
 		raw, _ := restic(rawRepo, "backup", "--json", set.Dir)
 		viaPlugin, _ := esesnap(snapRepo)
 		ratio += viaPlugin.Seconds() / raw.Seconds()
+		deltaRepo := filepath.Join(dir, "delta", strconv.Itoa(i))
+		restic(deltaRepo, "init")
+		deltaBase, _ := esesnap(deltaRepo, "--page-delta", "--delta-cache", deltaCache)
+		deltaBaseRatio += deltaBase.Seconds() / raw.Seconds()
 		stdinRepo, tarFile := filepath.Join(dir, "stdin", strconv.Itoa(i)), filepath.Join(dir, "set"+strconv.Itoa(i)+".tar")
 		restic(stdinRepo, "init")
 		mk := cliCommand("backup", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--kind", "copy", "--source", set.Dir, "--tar", tarFile, "--progress", "never")
@@ -107,6 +114,8 @@ func BenchmarkResticOverhead(b *testing.B) {
 		if e := second.Restic.Estimate; e != nil {
 			predicted += 100 * float64(e.NewBytes+e.TreeBytes) / float64(st.Size())
 		}
+		_, deltaSecond := esesnap(deltaRepo, "--page-delta", "--delta-cache", deltaCache)
+		deltaAdded += 100 * float64(deltaSecond.Restic.DataAdded) / float64(st.Size())
 		_, rawSecond := restic(rawRepo, "backup", "--json", set.Dir)
 		rawAdded += 100 * float64(rawSecond) / float64(st.Size())
 	}
@@ -115,4 +124,6 @@ func BenchmarkResticOverhead(b *testing.B) {
 	b.ReportMetric(added/float64(b.N), "%added-after-1%-pages")
 	b.ReportMetric(rawAdded/float64(b.N), "raw-restic-%added-after-1%-pages")
 	b.ReportMetric(predicted/float64(b.N), "%predicted-after-1%-pages")
+	b.ReportMetric(deltaBaseRatio/float64(b.N), "page-delta-base/restic")
+	b.ReportMetric(deltaAdded/float64(b.N), "page-delta-%added-after-1%-pages")
 }
