@@ -6,14 +6,28 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// stdinPipeBytes is the size asked for restic's stdin pipe: restic reads
-// its input in large bursts, and with Linux's default 64 KiB the host and
-// restic run in lockstep instead of overlapping.
-const stdinPipeBytes = 1 << 20
+// stdinBufferBytes is the buffer asked for restic's stdin.
+const stdinBufferBytes = 4 << 20
 
-// growPipe enlarges the pipe behind f; failure only costs speed.
-func growPipe(f *os.File) {
-	if rc, err := f.SyscallConn(); err == nil {
-		rc.Control(func(fd uintptr) { unix.FcntlInt(fd, unix.F_SETPIPE_SZ, stdinPipeBytes) })
+// stdinPipe returns the two ends of restic's stdin. On Linux it is a Unix
+// stream socket pair rather than a pipe: restic reads its input 8 KiB at a
+// time, and a pipe wakes its writer for every read that frees a slot, so
+// host and restic ping-pong through the kernel; a socket wakes the writer
+// only once a large part of its buffer is free.
+func stdinPipe() (r, w *os.File, err error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return os.Pipe()
 	}
+	// FORCE needs CAP_NET_ADMIN; without it the plain option is capped by
+	// net.core.wmem_max. Either way failure only costs speed.
+	if unix.SetsockoptInt(fds[1], unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, stdinBufferBytes) != nil {
+		unix.SetsockoptInt(fds[1], unix.SOL_SOCKET, unix.SO_SNDBUF, stdinBufferBytes)
+	}
+	if unix.SetsockoptInt(fds[0], unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, stdinBufferBytes) != nil {
+		unix.SetsockoptInt(fds[0], unix.SOL_SOCKET, unix.SO_RCVBUF, stdinBufferBytes)
+	}
+	unix.Shutdown(fds[0], unix.SHUT_WR)
+	unix.Shutdown(fds[1], unix.SHUT_RD)
+	return os.NewFile(uintptr(fds[0]), "restic-stdin"), os.NewFile(uintptr(fds[1]), "restic-stdin-writer"), nil
 }

@@ -4,5 +4,5 @@ package restic
 
 import "os"
 
-// growPipe does nothing where pipes cannot be resized.
-func growPipe(*os.File) {}
+// stdinPipe returns the two ends of restic's stdin: a pipe.
+func stdinPipe() (r, w *os.File, err error) { return os.Pipe() }

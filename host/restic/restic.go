@@ -128,11 +128,10 @@ func StartBackup(ctx context.Context, o Options, b BackupOptions) (*Backup, erro
 		args = append(args, "--host", b.Host)
 	}
 	cmd := o.command(ctx, args...)
-	pr, pw, err := os.Pipe()
+	pr, pw, err := stdinPipe()
 	if err != nil {
 		return nil, err
 	}
-	growPipe(pw)
 	cmd.Stdin = pr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
