@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -81,52 +82,58 @@ func TestEstimator(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := NewEstimator(testPol)
-			var total int64
-			for _, name := range tt.partOrder {
-				e.Mark(name)
-				data := tt.parts[name]
-				for off := 0; off < len(data); off += 100000 { // many small writes, as the tar writer makes
-					if _, err := e.Write(data[off:min(off+100000, len(data))]); err != nil {
-						t.Fatal(err)
+		for _, local := range []bool{false, true} {
+			known := tt.known()
+			if local && len(known) > 0 {
+				continue // a local estimator is for empty repositories
+			}
+			t.Run(fmt.Sprintf("%s/local=%v", tt.name, local), func(t *testing.T) {
+				e := newEstimator(testPol, local)
+				var total int64
+				for _, name := range tt.partOrder {
+					e.Mark(name)
+					data := tt.parts[name]
+					for off := 0; off < len(data); off += 100000 { // many small writes, as the tar writer makes
+						if _, err := e.Write(data[off:min(off+100000, len(data))]); err != nil {
+							t.Fatal(err)
+						}
+					}
+					total += int64(len(data))
+				}
+				if err := e.Close(); err != nil {
+					t.Fatal(err)
+				}
+				est := e.Result(known)
+				if est.Bytes != total {
+					t.Fatalf("Bytes = %d, want %d", est.Bytes, total)
+				}
+				want := tt.wantNew
+				if want == -1 {
+					want = total
+				}
+				if tt.wantNew != 0 && est.NewBytes != want {
+					t.Fatalf("NewBytes = %d, want %d (%+v)", est.NewBytes, want, est)
+				}
+				if tt.maxNew != 0 && est.NewBytes >= tt.maxNew {
+					t.Fatalf("NewBytes = %d, want below %d", est.NewBytes, tt.maxNew)
+				}
+				var sum int64
+				for _, p := range est.Parts {
+					sum += p.NewBytes
+					if must, ok := tt.wantNewParts[p.Name]; ok && must != (p.NewBytes > 0) {
+						t.Errorf("part %s: %d new bytes, want new: %v", p.Name, p.NewBytes, must)
+					} else if !ok && p.NewBytes > 0 {
+						t.Errorf("part %s: %d new bytes, want none", p.Name, p.NewBytes)
 					}
 				}
-				total += int64(len(data))
-			}
-			if err := e.Close(); err != nil {
-				t.Fatal(err)
-			}
-			est := e.Result(tt.known())
-			if est.Bytes != total {
-				t.Fatalf("Bytes = %d, want %d", est.Bytes, total)
-			}
-			want := tt.wantNew
-			if want == -1 {
-				want = total
-			}
-			if tt.wantNew != 0 && est.NewBytes != want {
-				t.Fatalf("NewBytes = %d, want %d (%+v)", est.NewBytes, want, est)
-			}
-			if tt.maxNew != 0 && est.NewBytes >= tt.maxNew {
-				t.Fatalf("NewBytes = %d, want below %d", est.NewBytes, tt.maxNew)
-			}
-			var sum int64
-			for _, p := range est.Parts {
-				sum += p.NewBytes
-				if must, ok := tt.wantNewParts[p.Name]; ok && must != (p.NewBytes > 0) {
-					t.Errorf("part %s: %d new bytes, want new: %v", p.Name, p.NewBytes, must)
-				} else if !ok && p.NewBytes > 0 {
-					t.Errorf("part %s: %d new bytes, want none", p.Name, p.NewBytes)
+				if sum != est.NewBytes {
+					t.Fatalf("parts add up to %d new bytes, NewBytes = %d", sum, est.NewBytes)
 				}
-			}
-			if sum != est.NewBytes {
-				t.Fatalf("parts add up to %d new bytes, NewBytes = %d", sum, est.NewBytes)
-			}
-			if est.NewBytes > est.Bytes || est.NewChunks > est.Chunks {
-				t.Fatalf("more new than there is: %+v", est)
-			}
-		})
+				if est.NewBytes > est.Bytes || est.NewChunks > est.Chunks {
+					t.Fatalf("more new than there is: %+v", est)
+				}
+			})
+		}
 	}
 }
 
@@ -189,5 +196,60 @@ func TestEstimateMatchesResticDataAdded(t *testing.T) {
 				t.Errorf("the unchanged log is predicted %d new bytes", p.NewBytes)
 			}
 		}
+	}
+}
+
+// TestConfigCache: the first estimating backup caches the repository's
+// config; a cached config that is wrong for the repository (here: another
+// polynomial) gives an implausible estimate, which is dropped along with
+// the cache, and the next backup reads the config again.
+func TestConfigCache(t *testing.T) {
+	o := testRepo(t)
+	ctx := context.Background()
+	data := randomBytes(8, 12<<20)
+	backup := func() *Sink {
+		t.Helper()
+		s, err := NewSink(ctx, o, BackupOptions{Filename: "set.tar"}, WithEstimate())
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := s.Create(host.Entry{Name: "db.edb", Size: int64(len(data))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+		w.Close()
+		if err := s.Commit(ctx, []byte("{}"), time.Unix(0, 0)); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if backup().Estimate == nil {
+		t.Fatal("no estimate")
+	}
+	cfg, ok := o.CachedConfig()
+	if !ok {
+		t.Fatal("the config was not cached")
+	}
+	wrong := cfg
+	for p := cfg.ChunkerPolynomial + 2; ; p += 2 {
+		if p.Irreducible() {
+			wrong.ChunkerPolynomial = p
+			break
+		}
+	}
+	o.cacheConfig(wrong)
+	if s := backup(); s.Estimate != nil {
+		t.Fatalf("estimate with a wrong polynomial kept: %+v, restic added %d", s.Estimate, s.Summary.DataAdded)
+	}
+	if _, ok := o.CachedConfig(); ok {
+		t.Fatal("the wrong config is still cached")
+	}
+	s := backup()
+	if s.Estimate == nil || !plausible(s.Estimate, s.Summary) {
+		t.Fatalf("estimate after the config was read again: %+v", s.Estimate)
+	}
+	if c, ok := o.CachedConfig(); !ok || c != cfg {
+		t.Fatalf("cached again: %+v, want %+v", c, cfg)
 	}
 }

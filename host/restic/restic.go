@@ -35,6 +35,9 @@ type Options struct {
 	// Stderr receives restic's own error output (progress and messages are
 	// not shown: restic runs with --json and its stdout is parsed).
 	Stderr io.Writer
+	// CacheDir is where repository configs are cached for the estimate;
+	// empty means the user cache directory, "-" no cache.
+	CacheDir string
 }
 
 func (o Options) command(ctx context.Context, args ...string) *exec.Cmd {

@@ -26,9 +26,10 @@ func testRepo(t *testing.T) Options {
 		bin = gobin
 	}
 	o := Options{
-		Binary: bin,
-		Repo:   filepath.Join(t.TempDir(), "repo"),
-		Env:    append(os.Environ(), "RESTIC_PASSWORD=esesnap-test", "RESTIC_CACHE_DIR="+t.TempDir()),
+		Binary:   bin,
+		Repo:     filepath.Join(t.TempDir(), "repo"),
+		Env:      append(os.Environ(), "RESTIC_PASSWORD=esesnap-test", "RESTIC_CACHE_DIR="+t.TempDir()),
+		CacheDir: t.TempDir(),
 	}
 	if err := Init(context.Background(), o); err != nil {
 		t.Fatalf("restic init: %v", err)

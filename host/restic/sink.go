@@ -20,6 +20,7 @@ import (
 // With WithEstimate the sink also predicts, file by file, how much of the
 // set restic will store as new data (see Estimator).
 type Sink struct {
+	opts Options
 	run  *Backup
 	tar  *host.TarSink
 	prep *estimatePrep // nil without WithEstimate
@@ -55,7 +56,7 @@ func NewSink(ctx context.Context, o Options, b BackupOptions, opts ...SinkOption
 	for _, opt := range opts {
 		opt(&so)
 	}
-	s := &Sink{}
+	s := &Sink{opts: o}
 	if so.estimate {
 		// Both calls finish before the first byte reaches restic, so the
 		// blob list cannot include blobs of this very backup.
@@ -108,8 +109,23 @@ func (s *Sink) Commit(ctx context.Context, manifest []byte, modTime time.Time) e
 	if err != nil {
 		return err
 	}
+	if est != nil && s.prep.cached && !plausible(est, sum) {
+		// The location holds another repository than the cached config
+		// says: forget it, and report no estimate rather than a wrong one.
+		s.opts.forgetConfig()
+		est = nil
+	}
 	s.Summary, s.Estimate = sum, est
 	return nil
+}
+
+// plausible says whether an estimate agrees with what restic reported:
+// within 1 MiB plus 5%. A wrong polynomial puts every chunk boundary
+// elsewhere, so a repository that holds the unchanged data would add far
+// less than predicted.
+func plausible(e *Estimate, s *Summary) bool {
+	d := e.NewBytes + e.TreeBytes - s.DataAdded
+	return max(d, -d) <= 1<<20+s.DataAdded/20
 }
 
 // Config returns the repository config the estimate read, if it did.
@@ -132,11 +148,12 @@ func (s *Sink) Abort() error {
 // estimatePrep gets the repository's polynomial and blob list, then runs
 // the Estimator over the stream.
 type estimatePrep struct {
-	done  chan struct{}
-	err   error
-	cfg   Config
-	blobs BlobSet
-	est   *Estimator
+	done   chan struct{}
+	err    error
+	cfg    Config
+	cached bool // cfg came from the config cache
+	blobs  BlobSet
+	est    *Estimator
 
 	mu    sync.Mutex
 	marks []string // names marked before the estimator existed
@@ -149,10 +166,17 @@ func startEstimatePrep(ctx context.Context, o Options, known *Config) *estimateP
 		var cfg Config
 		var cerr, berr error
 		var wg sync.WaitGroup
-		if known != nil {
+		switch c, ok := o.CachedConfig(); {
+		case known != nil:
 			cfg = *known
-		} else {
-			wg.Go(func() { cfg, cerr = RepoConfig(ctx, o) })
+		case ok:
+			cfg, p.cached = c, true
+		default:
+			wg.Go(func() {
+				if cfg, cerr = RepoConfig(ctx, o); cerr == nil {
+					o.cacheConfig(cfg)
+				}
+			})
 		}
 		wg.Go(func() { p.blobs, berr = DataBlobs(ctx, o) })
 		wg.Wait()
@@ -160,7 +184,11 @@ func startEstimatePrep(ctx context.Context, o Options, known *Config) *estimateP
 			return
 		}
 		p.cfg = cfg
-		p.est = NewEstimator(cfg.ChunkerPolynomial)
+		if len(p.blobs) == 0 {
+			p.est = NewLocalEstimator(cfg.ChunkerPolynomial)
+		} else {
+			p.est = NewEstimator(cfg.ChunkerPolynomial)
+		}
 	}()
 	return p
 }

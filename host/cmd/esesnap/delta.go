@@ -191,7 +191,11 @@ func (r *resticFlags) deltaSink(ctx context.Context, o restic.Options, src proto
 		var snaps []restic.Snapshot
 		var cerr, serr error
 		var wg sync.WaitGroup
-		wg.Go(func() { cfg, cerr = restic.RepoConfig(ctx, o) })
+		if c, ok := o.CachedConfig(); ok {
+			cfg = c // a wrong cached id only costs a new base: the base snapshot is looked up too
+		} else {
+			wg.Go(func() { cfg, cerr = restic.RepoConfig(ctx, o) })
+		}
 		wg.Go(func() { snaps, serr = restic.Snapshots(ctx, o, "esesnap") })
 		wg.Wait()
 		if err := errors.Join(cerr, serr); err != nil {
