@@ -18,13 +18,18 @@ full | incremental) ;;
 *) echo "usage: $0 full|incremental" >&2; exit 2 ;;
 esac
 
-esesnap backup --source "$source_dir" --kind "$kind" --writable --truncate-logs \
+# --page-delta: a nightly full stores only the pages changed since its base
+# (the first full, and again whenever more than half the pages changed), so
+# the repository grows by about the changed pages instead of by every
+# restic chunk that holds one. Restoring needs the base: keep it below.
+esesnap backup --source "$source_dir" --kind "$kind" --writable --truncate-logs --page-delta \
 	--restic-repo "${RESTIC_REPOSITORY:?set RESTIC_REPOSITORY}" --json >"/var/log/esesnap-$kind.json"
 
 # Keep every snapshot of the last 15 days, so that each point of the last
 # 14 days still has its full backup and every incremental after it (a
 # --keep-daily policy would keep only the day's last incremental and break
-# the chains); prune what no snapshot needs any more.
+# the chains), and every base of page deltas; prune what no snapshot needs
+# any more.
 if [ "$kind" = full ]; then
-	restic forget --tag esesnap --keep-within 15d --prune
+	restic forget --tag esesnap --keep-within 15d --keep-tag esesnap:delta-base --prune
 fi

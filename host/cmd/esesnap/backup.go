@@ -77,6 +77,7 @@ type backupSummary struct {
 	Set           string            `json:"set"`
 	Files         int               `json:"files"`
 	Bytes         int64             `json:"bytes"`
+	Pages         int64             `json:"verified_pages"`
 	GenLow        uint32            `json:"gen_low,omitempty"`
 	GenHigh       uint32            `json:"gen_high,omitempty"`
 	BaseName      string            `json:"base_name,omitempty"`
@@ -225,6 +226,13 @@ func summarize(res *host.Result, kind protocol.Kind, set string, start time.Time
 	for _, mf := range res.Manifest.Files {
 		sum.Files++
 		sum.Bytes += mf.Size
+		ps := mf.PageSize
+		if ps == 0 && res.Manifest.ESE != nil {
+			ps = res.Manifest.ESE.PageSize
+		}
+		if mf.Role == protocol.RoleDatabase && ps > 0 {
+			sum.Pages += mf.Size / int64(ps)
+		}
 	}
 	if e := res.Manifest.ESE; e != nil {
 		sum.GenLow, sum.GenHigh, sum.BaseName = e.GenLow, e.GenHigh, e.BaseName
@@ -238,6 +246,9 @@ func summarize(res *host.Result, kind protocol.Kind, set string, start time.Time
 func printSummary(w io.Writer, s backupSummary) {
 	fmt.Fprintf(w, "backup %s: %s\n", s.Kind, s.Set)
 	fmt.Fprintf(w, "  files:     %d (%s), every page and log verified\n", s.Files, byteSize(s.Bytes))
+	if s.Pages > 0 {
+		fmt.Fprintf(w, "  pages:     %d pages of database streams verified\n", s.Pages)
+	}
 	if s.GenHigh != 0 {
 		fmt.Fprintf(w, "  logs:      %s generations %d..%d (0x%X..0x%X)\n", s.BaseName, s.GenLow, s.GenHigh, s.GenLow, s.GenHigh)
 	}

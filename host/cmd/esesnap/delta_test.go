@@ -73,6 +73,9 @@ func TestResticPageDelta(t *testing.T) {
 	}
 
 	base, _ := backup(t)
+	if base.Pages < st.Size()/8192 {
+		t.Fatalf("summary: %d pages verified, the database has %d", base.Pages, st.Size()/8192)
+	}
 	if _, _, delta := dbFile(base); delta || !slices.Contains(tagsOf(base.Restic.SnapshotID), "esesnap:delta-base") {
 		t.Fatalf("the first --page-delta backup is not a whole base: tags %v", tagsOf(base.Restic.SnapshotID))
 	}

@@ -41,6 +41,7 @@ func BenchmarkResticOverhead(b *testing.B) {
 	restic := func(repo string, args ...string) (time.Duration, int64) {
 		cmd := exec.Command(bin, append([]string{"-r", repo}, args...)...)
 		cmd.Env = env
+		settle()
 		start := time.Now()
 		out, err := cmd.Output()
 		if err != nil {
@@ -59,6 +60,7 @@ func BenchmarkResticOverhead(b *testing.B) {
 		cmd := cliCommand(append([]string{"backup", "--plugin", os.Args[0], "--plugin-env", testPluginEnv + "=1", "--restic", bin, "--restic-repo", repo,
 			"--kind", "copy", "--source", set.Dir, "--json", "--progress", "never"}, extra...)...)
 		cmd.Env = append(env, runMainEnv+"=1")
+		settle()
 		start := time.Now()
 		out, err := cmd.Output()
 		if err != nil {
@@ -95,6 +97,7 @@ func BenchmarkResticOverhead(b *testing.B) {
 		}
 		cmd := exec.Command(bin, "-r", stdinRepo, "backup", "--stdin", "--stdin-filename", "set.tar", "-q")
 		cmd.Env, cmd.Stdin = env, in
+		settle()
 		start := time.Now()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			b.Fatalf("restic --stdin: %v\n%s", err, out)
