@@ -114,7 +114,7 @@ func TestDriverKinds(t *testing.T) {
 }
 
 func TestDriverSequenceErrors(t *testing.T) {
-	dir := samples.Path(t, "srum-win10-clean")
+	dir := samples.CopySet(t, "srum-win10-clean")
 	d := engineDriver(t, false)
 	ctx := context.Background()
 
@@ -155,7 +155,7 @@ func TestDriverSequenceErrors(t *testing.T) {
 }
 
 func TestDriverCancelledRead(t *testing.T) {
-	dir := samples.Path(t, "srum-win10-clean")
+	dir := samples.CopySet(t, "srum-win10-clean")
 	d := engineDriver(t, false)
 	ctx, cancel := context.WithCancel(context.Background())
 	id, err := d.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{InstanceDir: dir}})
@@ -170,7 +170,7 @@ func TestDriverCancelledRead(t *testing.T) {
 }
 
 func TestDriverIdleWatchdog(t *testing.T) {
-	dir := samples.Path(t, "srum-win10-clean")
+	dir := samples.CopySet(t, "srum-win10-clean")
 	d := New(Config{
 		Open: func(ctx context.Context, src protocol.Source) (*Instance, error) {
 			in, err := engine.Open(engine.Config{LogDir: src.InstanceDir})

@@ -32,7 +32,7 @@ func TestFullBackupRealSamples(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.set, func(t *testing.T) {
-			dir := filepath.Join(samplesDir(t), tc.set) // read-only use of ../shared
+			dir := sampleCopy(t, tc.set) // the backup must change nothing: digests below
 			before := dirDigest(t, dir)
 			in := openInstance(t, Config{LogDir: dir, Now: fixedNow})
 			if in.BaseName() != "SRU" {
@@ -125,7 +125,7 @@ func checkStream(t *testing.T, dbPath string, stream []byte, genLow uint32) {
 // TestBufferSizes streams the same database with every legal buffer size
 // and gets the same bytes, trailer placement included.
 func TestBufferSizes(t *testing.T) {
-	dir := filepath.Join(samplesDir(t), "srum-win10-clean")
+	dir := sampleCopy(t, "srum-win10-clean")
 	var want []byte
 	for _, pages := range []int{3, 4, 7, 16, 191, 192, 193, 512} {
 		in := openInstance(t, Config{LogDir: dir, Now: fixedNow})

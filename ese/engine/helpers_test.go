@@ -18,6 +18,13 @@ import (
 // samplesDir is shared/ese-samples beside the repository.
 func samplesDir(t testing.TB) string { return samples.Dir(t) }
 
+// sampleCopy copies a real sample set into a temporary directory. A backup
+// locks the instance's checkpoint, and test packages run in parallel: on
+// ../shared itself two packages backing up the same set would meet
+// JET_errBackupInProgress. (host/cmd/esesnap's TestBackupVerifyEverySample
+// is the one test that backs up ../shared as it is, read-only.)
+func sampleCopy(t testing.TB, set string) string { return samples.CopySet(t, set) }
+
 // copySample copies one sample set into a temporary directory.
 func copySample(t testing.TB, name string) string { return samples.CopySet(t, name) }
 

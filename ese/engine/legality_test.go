@@ -94,7 +94,7 @@ func TestLegalityTable(t *testing.T) {
 		{"Term(Complete)", func(in *Instance, db, log string) error { return in.Term(ese.TermComplete) },
 			map[string]ese.Code{"none": ok, "db-phase": ese.ErrBackupInProgress, "db-open": ese.ErrBackupInProgress, "logs-phase": ese.ErrBackupInProgress, "log-open": ese.ErrBackupInProgress, "stopped": ese.ErrBackupInProgress}, nil},
 	}
-	dir := filepath.Join(samplesDir(t), "srum-win10-dirty")
+	dir := sampleCopy(t, "srum-win10-dirty")
 	db := filepath.Join(dir, "SRUDB.dat")
 	log := filepath.Join(dir, "SRU00051.log")
 	for _, c := range calls {
@@ -142,7 +142,7 @@ func TestAbortingErrors(t *testing.T) {
 		wantCode(t, in.EndExternalBackup(ese.BackupEndNormal), ese.ErrNoBackup)
 	})
 	t.Run("bad log name", func(t *testing.T) {
-		dir := filepath.Join(samplesDir(t), "srum-win10-dirty")
+		dir := sampleCopy(t, "srum-win10-dirty")
 		in := openInstance(t, Config{LogDir: dir})
 		wantCode(t, in.BeginExternalBackup(0), ese.ErrSuccess)
 		_, _, err := in.GetLogInfo()
@@ -202,7 +202,7 @@ func TestAbortingErrors(t *testing.T) {
 // multiples, the 3-page first database read and the 2-page first log read,
 // none of which changes state.
 func TestBufferRules(t *testing.T) {
-	dir := filepath.Join(samplesDir(t), "srum-win10-dirty")
+	dir := sampleCopy(t, "srum-win10-dirty")
 	in := openInstance(t, Config{LogDir: dir})
 	wantCode(t, in.BeginExternalBackup(0), ese.ErrSuccess)
 	defer in.EndExternalBackup(ese.BackupEndAbort)

@@ -11,7 +11,7 @@ import (
 // TestLifecycleCodes produces every return code of the
 // JetEndExternalBackupInstance2 page where ESE would return it.
 func TestLifecycleCodes(t *testing.T) {
-	shared := filepath.Join(samplesDir(t), "srum-win10-dirty")
+	shared := sampleCopy(t, "srum-win10-dirty")
 
 	t.Run("NoBackup", func(t *testing.T) {
 		in := openInstance(t, Config{LogDir: shared})
@@ -109,7 +109,7 @@ func TestLifecycleCodes(t *testing.T) {
 		wantCode(t, err, ese.ErrRunningInOneInstanceMode)
 	})
 	t.Run("RestoreInProgress", func(t *testing.T) {
-		src := filepath.Join(samplesDir(t), "srum-win10-dirty")
+		src := sampleCopy(t, "srum-win10-dirty")
 		set := t.TempDir()
 		in := openInstance(t, Config{LogDir: src})
 		writeBackupSet(t, in, set, 0)
@@ -139,7 +139,7 @@ func TestLifecycleCodes(t *testing.T) {
 }
 
 func TestAttachDatabase(t *testing.T) {
-	dir := filepath.Join(samplesDir(t), "srum-win10-dirty")
+	dir := sampleCopy(t, "srum-win10-dirty")
 	in := openInstance(t, Config{LogDir: dir})
 	w, err := in.AttachDatabase(filepath.Join(dir, "SRUDB.dat"))
 	if err != nil || w != ese.WrnDatabaseAttached {

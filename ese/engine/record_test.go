@@ -32,7 +32,7 @@ func readHeader(t *testing.T, path string) *format.DBHeader {
 func TestBackupTypesRecorded(t *testing.T) {
 	// SRUM runs with circular logging (log flag 0x02), so ESE refuses
 	// incremental backups of the clean set outright.
-	clean := openInstance(t, Config{LogDir: filepath.Join(samplesDir(t), "srum-win10-clean")})
+	clean := openInstance(t, Config{LogDir: sampleCopy(t, "srum-win10-clean")})
 	wantCode(t, clean.BeginExternalBackup(ese.BackupIncremental), ese.ErrInvalidBackup)
 
 	// The dirty Win10 set's current log has circular logging off (0x04).

@@ -53,7 +53,7 @@ func restoreRequest(t *testing.T, set, target string) ese.RestoreRequest {
 }
 
 func TestExternalRestore(t *testing.T) {
-	src := filepath.Join(samplesDir(t), "srum-win10-dirty")
+	src := sampleCopy(t, "srum-win10-dirty")
 	set := t.TempDir()
 	writeBackupSet(t, openInstance(t, Config{LogDir: src}), set, 0)
 
