@@ -17,7 +17,8 @@ import (
 // BenchmarkResticOverhead measures, in one run on the same 1 GiB synthetic
 // database with its logs: (a) `restic backup` of the raw files, (b)
 // `esesnap backup --restic-repo` through a real plugin process (every page
-// verified), and reports b/a (target <= 1.15). For reference it also times
+// verified), and reports b/a (target <= 1.15), also without the estimate
+// of restic's new data (--restic-estimate=false). For reference it also times
 // restic reading the same backup set from stdin (c), since --stdin is what
 // esesnap feeds, and reports b/c: esesnap's own overhead. It then changes 1% of the
 // pages and reports what the second esesnap backup added to the repository
@@ -72,7 +73,7 @@ func BenchmarkResticOverhead(b *testing.B) {
 		}
 		return time.Since(start), sum
 	}
-	var ratio, stdinRatio, deltaBaseRatio, added, predicted, deltaAdded, rawAdded float64
+	var ratio, noEstRatio, stdinRatio, deltaBaseRatio, added, predicted, deltaAdded, rawAdded float64
 	for i := 0; i < b.N; i++ {
 		rawRepo, snapRepo := filepath.Join(dir, "raw", strconv.Itoa(i)), filepath.Join(dir, "esesnap", strconv.Itoa(i))
 		restic(rawRepo, "init")
@@ -80,6 +81,10 @@ func BenchmarkResticOverhead(b *testing.B) {
 		raw, _ := restic(rawRepo, "backup", "--json", set.Dir)
 		viaPlugin, _ := esesnap(snapRepo)
 		ratio += viaPlugin.Seconds() / raw.Seconds()
+		noEstRepo := filepath.Join(dir, "noest", strconv.Itoa(i))
+		restic(noEstRepo, "init")
+		noEst, _ := esesnap(noEstRepo, "--restic-estimate=false")
+		noEstRatio += noEst.Seconds() / raw.Seconds()
 		deltaRepo := filepath.Join(dir, "delta", strconv.Itoa(i))
 		restic(deltaRepo, "init")
 		deltaBase, _ := esesnap(deltaRepo, "--page-delta", "--delta-cache", deltaCache)
@@ -123,6 +128,7 @@ func BenchmarkResticOverhead(b *testing.B) {
 		rawAdded += 100 * float64(rawSecond) / float64(st.Size())
 	}
 	b.ReportMetric(ratio/float64(b.N), "esesnap/restic")
+	b.ReportMetric(noEstRatio/float64(b.N), "no-estimate/restic")
 	b.ReportMetric(stdinRatio/float64(b.N), "esesnap/restic-stdin")
 	b.ReportMetric(added/float64(b.N), "%added-after-1%-pages")
 	b.ReportMetric(rawAdded/float64(b.N), "raw-restic-%added-after-1%-pages")
