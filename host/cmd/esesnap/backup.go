@@ -105,6 +105,9 @@ func runBackup(cmd *cobra.Command, f *backupFlags) error {
 	if targets != 1 {
 		return usageError(errors.New("give exactly one of --out DIR, --tar FILE|- and --restic-repo REPO"))
 	}
+	if f.resticCfg.pageDelta && f.resticCfg.repo == "" {
+		return usageError(errors.New("--page-delta needs --restic-repo: the base of the deltas is a restic snapshot"))
+	}
 	kind, err := protocol.ParseKind(f.kind)
 	if err != nil {
 		return usageError(err)

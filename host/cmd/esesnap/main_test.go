@@ -85,6 +85,7 @@ func TestUsageErrors(t *testing.T) {
 		{"inspect", "--no-such-flag", "x"},
 		{"no-such-command"},
 		{"--log-level", "loud", "inspect", "."},
+		{"backup", "--source", ".", "--out", "x", "--page-delta"},
 	}
 	for _, args := range tests {
 		var out, errOut bytes.Buffer

@@ -110,7 +110,9 @@ func (r *resticFlags) sink(ctx context.Context, cmd *cobra.Command, kind protoco
 		}
 		return restic.NewSink(ctx, r.options(cmd), restic.BackupOptions{Filename: name, Tags: tags}, opts...)
 	}
-	if r.pageDelta {
+	// Only full and copy backups hold databases; incrementals and
+	// differentials hold logs, which are stored whole anyway.
+	if r.pageDelta && (kind == protocol.KindFull || kind == protocol.KindCopy) {
 		ds, warnings, err := r.deltaSink(ctx, r.options(cmd), src, name, tags, start)
 		if err != nil {
 			return nil, r.repo, func(bool) error { return nil }, err
