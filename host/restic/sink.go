@@ -44,10 +44,11 @@ type sinkOptions struct {
 func WithConfig(c Config) SinkOption { return func(o *sinkOptions) { o.config = &c } }
 
 // WithEstimate makes the sink predict restic's data_added per file of the
-// set. It costs two more restic calls (`cat config` for the chunker
-// polynomial, `list blobs` for the blobs the repository holds), run while
-// restic backup starts, and a second pass of chunking and SHA-256 over the
-// stream in the host.
+// set. It costs more restic calls (`list blobs` for the blobs the
+// repository holds; `cat config` for the chunker polynomial until it is
+// cached for the repository's location), run while restic backup starts,
+// and a pass of chunking and hashing over the stream in the host (SHA-256,
+// or a 64-bit hash when the repository holds no data yet).
 func WithEstimate() SinkOption { return func(o *sinkOptions) { o.estimate = true } }
 
 // NewSink starts restic for one backup set.
