@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -144,5 +145,22 @@ func TestResticPageDelta(t *testing.T) {
 		t.Fatalf("restore of the new base: exit %d\n%s", code, out)
 	} else if _, sha, _ := dbFile(again); sha256File(t, filepath.Join(to, name)) != sha {
 		t.Fatal("restored new base differs from what the plugin streamed")
+	}
+
+	// A delta backup that fails (a damaged page) saves no snapshot and
+	// leaves the page index as it was.
+	idxBefore, _ := os.ReadFile(idx[0])
+	snapsBefore := len(resticSnapshots(t, env, bin, repo))
+	flipBit(t, set.DBPath, 100*8192+77)
+	_, stderr, code = cliEnv(t, env, "backup", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--restic", bin,
+		"--restic-repo", repo, "--source", set.Dir, "--kind", "full", "--page-delta", "--delta-cache", cache)
+	if code == 0 || !strings.Contains(stderr, "-1018") {
+		t.Fatalf("backup of a damaged page: exit %d\n%s", code, stderr)
+	}
+	if n := len(resticSnapshots(t, env, bin, repo)); n != snapsBefore {
+		t.Fatalf("%d snapshots after a failed backup, want %d", n, snapsBefore)
+	}
+	if idxAfter, _ := os.ReadFile(idx[0]); !bytes.Equal(idxAfter, idxBefore) {
+		t.Fatal("a failed backup changed the page index")
 	}
 }
