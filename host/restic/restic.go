@@ -52,6 +52,7 @@ func (o Options) command(ctx context.Context, args ...string) *exec.Cmd {
 	all = append(all, o.Args...)
 	all = append(all, args...)
 	cmd := exec.CommandContext(ctx, bin, all...)
+	ownGroup(cmd)
 	cmd.Env = o.Env
 	if cmd.Env == nil {
 		cmd.Env = os.Environ()
@@ -214,12 +215,10 @@ func (b *Backup) Finish(ctx context.Context) (*Summary, error) {
 // and after Finish.
 func (b *Backup) Kill() error {
 	b.once.Do(func() {
-		select {
-		case <-b.done:
-		default:
-			b.cmd.Process.Kill()
-			<-b.done
-		}
+		// Kill the group even when restic's process has exited: what it
+		// started (a wrapper's restic) may still read the stream.
+		killProcess(b.cmd)
+		<-b.done
 		b.stdin.Close()
 	})
 	return nil
