@@ -15,10 +15,10 @@ import (
 // another repository shows up as an estimate far from restic's data_added;
 // the sink then drops the cached config (see Sink.Commit).
 
-// location says where o's repository is, as the user gave it.
-func (o Options) location() string {
+// Location says where o's repository is, as the user gave it.
+func (o Options) Location() string {
 	if o.Repo != "" {
-		return o.Repo
+		return absLocal(o.Repo)
 	}
 	env := o.Env
 	if env == nil {
@@ -28,7 +28,7 @@ func (o Options) location() string {
 	for _, kv := range env {
 		for _, k := range []string{"RESTIC_REPOSITORY=", "RESTIC_REPOSITORY_FILE="} {
 			if v, ok := strings.CutPrefix(kv, k); ok {
-				loc = append(loc, k+v)
+				loc = append(loc, k+absLocal(v))
 			}
 		}
 	}
@@ -49,7 +49,7 @@ func (o Options) configCachePath() string {
 		}
 		dir = filepath.Join(ucd, "esesnap", "restic-config")
 	}
-	loc := o.location()
+	loc := o.Location()
 	if loc == "" {
 		return ""
 	}
@@ -99,4 +99,18 @@ func (o Options) forgetConfig() {
 	if path := o.configCachePath(); path != "" {
 		os.Remove(path)
 	}
+}
+
+// absLocal makes a local repository path absolute, so that the same
+// relative path run from two directories names two repositories; backend
+// URLs (sftp:, s3:, rest:, ...) are left as they are.
+func absLocal(repo string) string {
+	if i := strings.Index(repo, ":"); i > 1 && !strings.HasPrefix(repo, "local:") {
+		return repo // a backend URL (a one-letter prefix is a Windows drive)
+	}
+	path := strings.TrimPrefix(repo, "local:")
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return repo
 }

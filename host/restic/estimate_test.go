@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -251,5 +253,30 @@ func TestConfigCache(t *testing.T) {
 	}
 	if c, ok := o.CachedConfig(); !ok || c != cfg {
 		t.Fatalf("cached again: %+v, want %+v", c, cfg)
+	}
+}
+
+func TestRepositoryLocation(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		repo, want string
+	}{
+		{"repo", filepath.Join(wd, "repo")},
+		{"local:repo", filepath.Join(wd, "repo")},
+		{"/srv/restic", "/srv/restic"},
+		{"sftp:host:/srv/restic", "sftp:host:/srv/restic"},
+		{"s3:s3.amazonaws.com/bucket", "s3:s3.amazonaws.com/bucket"},
+	}
+	for _, tt := range tests {
+		if got := (Options{Repo: tt.repo}).Location(); got != tt.want {
+			t.Errorf("location of %q = %q, want %q", tt.repo, got, tt.want)
+		}
+	}
+	env := Options{Env: []string{"RESTIC_REPOSITORY=repo", "HOME=/x"}}
+	if got, want := env.Location(), "RESTIC_REPOSITORY="+filepath.Join(wd, "repo"); got != want {
+		t.Errorf("location from the environment = %q, want %q", got, want)
 	}
 }

@@ -172,11 +172,7 @@ func (r *resticFlags) deltaSink(ctx context.Context, o restic.Options, src proto
 		}
 		dir = filepath.Join(ucd, "esesnap", "delta")
 	}
-	location := r.repo
-	if location == "" {
-		location = os.Getenv("RESTIC_REPOSITORY") + os.Getenv("RESTIC_REPOSITORY_FILE")
-	}
-	s := &deltaResticSink{cachePath: deltaCachePath(dir, location, src.InstanceDir), source: src.InstanceDir, ctx: ctx, opts: o}
+	s := &deltaResticSink{cachePath: deltaCachePath(dir, o.Location(), src.InstanceDir), source: src.InstanceDir, ctx: ctx, opts: o}
 	var warnings []string
 	var cfg restic.Config
 	cache, err := loadDeltaCache(s.cachePath, src.InstanceDir)
