@@ -35,7 +35,7 @@ func (r *resticFlags) register(cmd *cobra.Command) {
 	f.StringVar(&r.repo, "restic-repo", "", "store the backup set as a snapshot in this restic repository")
 	f.StringVar(&r.binary, "restic", "restic", "restic executable")
 	f.StringArrayVar(&r.args, "restic-arg", nil, "extra restic global option, such as --password-file=F (repeatable)")
-	f.BoolVar(&r.estimate, "restic-estimate", true, "predict per file how much restic adds, with the repository's chunker (two more restic calls and one more hash pass)")
+	f.BoolVar(&r.estimate, "restic-estimate", true, "predict per file how much restic adds, with the repository's chunker (restic list blobs, restic cat config until cached, one more hash pass)")
 	f.BoolVar(&r.pageDelta, "page-delta", false, "store databases as the pages changed since a base snapshot (the first such backup is the base; restore needs it, keep it with restic forget --keep-tag esesnap:delta-base)")
 	f.StringVar(&r.deltaCache, "delta-cache", "", "directory of the page indexes --page-delta keeps (default: the user cache directory)")
 	f.StringVar(&r.chain, "chain", "", "backup chain id tag (default: a new id for a full backup; the latest chain for the others)")
