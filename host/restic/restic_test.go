@@ -7,7 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 )
 
 // testRepo returns Options for a fresh repository in a temporary directory,
@@ -112,5 +114,39 @@ func TestWrongPassword(t *testing.T) {
 	_, err = b.Finish(context.Background())
 	if !errors.As(err, &ee) || ee.Code != 12 {
 		t.Fatalf("backup with a wrong password: want exit code 12, got %v", err)
+	}
+}
+
+// TestKillReachesWrappedRestic: the restic binary is a wrapper script that
+// runs the real restic as its child (here in the background, so its stdin
+// is /dev/null). Killing the backup must kill that child too: an orphaned
+// restic reads end-of-stream and saves a snapshot of what it got.
+func TestKillReachesWrappedRestic(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("process groups are a Unix feature; Windows kills restic itself")
+	}
+	o := testRepo(t)
+	wrapper := filepath.Join(t.TempDir(), "restic-wrapper")
+	script := "#!/bin/sh\n\"" + o.Binary + "\" \"$@\" &\nwait $!\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w := o
+	w.Binary = wrapper
+	b, err := StartBackup(context.Background(), w, BackupOptions{Filename: "set.tar"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // the wrapper has started its restic
+	b.Kill()
+	for range 8 { // an orphaned restic would save its snapshot within seconds
+		time.Sleep(time.Second)
+		snaps, err := Snapshots(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(snaps) != 0 {
+			t.Fatalf("killing the wrapper left %d snapshot(s)", len(snaps))
+		}
 	}
 }
