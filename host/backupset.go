@@ -539,3 +539,34 @@ type nullFile struct{ s *NullSink }
 
 func (f nullFile) Write(p []byte) (int, error) { f.s.Bytes += int64(len(p)); return len(p), nil }
 func (f nullFile) Close() error                { return nil }
+
+// WriteFileAtomic replaces path with data as a whole or not at all: it
+// writes a temporary file beside it, syncs it, renames it over path and
+// syncs the directory, creating the directory (mode 0700) if needed.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(perm)
+	}
+	if err == nil {
+		err = syncClose(tmp, time.Time{}, tmp.Name())
+	} else {
+		tmp.Close()
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return syncDir(dir)
+}

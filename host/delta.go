@@ -362,11 +362,7 @@ func ResolveDeltas(dir string, m *Manifest, base func(f ManifestFile) (string, e
 	if err != nil {
 		return nil, err
 	}
-	tmp := filepath.Join(dir, ManifestName+".tmp")
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return nil, err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, ManifestName)); err != nil {
+	if err := WriteFileAtomic(filepath.Join(dir, ManifestName), data, 0o644); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/esesnap/esesnap/host"
 )
 
 // A repository's config never changes, so the estimate keeps it in a small
@@ -81,16 +83,8 @@ func (o Options) cacheConfig(c Config) {
 	if path == "" {
 		return
 	}
-	data, err := json.Marshal(c)
-	if err != nil {
-		return
-	}
-	if os.MkdirAll(filepath.Dir(path), 0o700) != nil {
-		return
-	}
-	tmp := path + ".tmp"
-	if os.WriteFile(tmp, data, 0o600) == nil {
-		os.Rename(tmp, path)
+	if data, err := json.Marshal(c); err == nil {
+		_ = host.WriteFileAtomic(path, data, 0o600) // failure only costs a restic cat config
 	}
 }
 

@@ -82,26 +82,8 @@ func (c *deltaCache) save(path string) error {
 	}
 	sum := sha256.Sum256(b.Bytes())
 	b.Write(sum[:])
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".idx-*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(b.Bytes())
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("save page index %s: %w", path, err)
+	if err := host.WriteFileAtomic(path, b.Bytes(), 0o600); err != nil {
+		return fmt.Errorf("save page index: %w", err)
 	}
 	return nil
 }
