@@ -22,7 +22,8 @@ import (
 // base.
 //
 // The delta entry is: the magic "ESDELTA1", the block size (uint32) and the
-// file size (uint64), then one record per changed block: its index
+// file size (uint64), then one record per changed block, in increasing
+// order of index: its index
 // (uint64) and its bytes (a whole block, or the shorter tail of the file),
 // then the index 2^64-1 as the end mark. Integers are little-endian.
 
@@ -239,35 +240,17 @@ var ErrDeltaSet = errors.New("set holds page deltas")
 // ErrBadDelta is a delta entry that cannot be applied.
 var ErrBadDelta = errors.New("bad page delta")
 
-// ApplyDelta rebuilds a file from its base (a copy of which it writes to
-// out) and a delta entry, and checks the result's size and SHA-256 against
-// want. out must not exist; it is removed on failure.
+// ApplyDelta rebuilds a file from its base and a delta entry in one pass:
+// it reads the base and the delta in step, writes out (which must not
+// exist) and hashes all three, then checks that the base is the file the
+// delta was made against and that the result has the size and SHA-256 the
+// manifest wants. out is removed on failure.
 func ApplyDelta(basePath, deltaPath, outPath string, fd *FileDelta, wantSize int64, wantSHA256 string) (err error) {
 	base, err := os.Open(basePath)
 	if err != nil {
 		return err
 	}
 	defer base.Close()
-	out, err := os.OpenFile(outPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := out.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			os.Remove(outPath)
-		}
-	}()
-	h := sha256.New()
-	buf := make([]byte, 1<<20)
-	if _, err := io.CopyBuffer(io.MultiWriter(out, h), base, buf); err != nil {
-		return fmt.Errorf("copy base %s: %w", basePath, err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != fd.BaseSHA256 {
-		return fmt.Errorf("%w: base %s is not the file the delta was made against (SHA-256 %s, want %s)", ErrBadDelta, basePath, got, fd.BaseSHA256)
-	}
 	df, err := os.Open(deltaPath)
 	if err != nil {
 		return err
@@ -283,44 +266,69 @@ func ApplyDelta(basePath, deltaPath, outPath string, fd *FileDelta, wantSize int
 	if bs != int64(fd.BlockSize) || bs <= 0 || size != wantSize {
 		return fmt.Errorf("%w: %s says block size %d and size %d, the manifest %d and %d", ErrBadDelta, deltaPath, bs, size, fd.BlockSize, wantSize)
 	}
-	if err := out.Truncate(size); err != nil {
+	out, err := os.OpenFile(outPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(outPath)
+		}
+	}()
+	baseHash, outHash := sha256.New(), sha256.New()
+	br := bufio.NewReaderSize(io.TeeReader(base, baseHash), 1<<20)
+	w := bufio.NewWriterSize(io.MultiWriter(out, outHash), 1<<20)
+	nextRecord := func() (uint64, error) {
+		var rec [8]byte
+		if _, err := io.ReadFull(r, rec[:]); err != nil {
+			return 0, fmt.Errorf("%w: %s ends without its end mark: %v", ErrBadDelta, deltaPath, err)
+		}
+		return binary.LittleEndian.Uint64(rec[:]), nil
+	}
+	next, err := nextRecord()
+	if err != nil {
 		return err
 	}
 	block := make([]byte, bs)
 	var changed int64
-	for {
-		var rec [8]byte
-		if _, err := io.ReadFull(r, rec[:]); err != nil {
-			return fmt.Errorf("%w: %s ends without its end mark: %v", ErrBadDelta, deltaPath, err)
+	for i := int64(0); i*bs < size; i++ {
+		n := min(bs, size-i*bs)
+		got, _ := io.ReadFull(br, block[:n]) // the base's block, short or empty past its end
+		switch {
+		case next == uint64(i):
+			if _, err := io.ReadFull(r, block[:n]); err != nil {
+				return fmt.Errorf("%w: %s: block %d is cut short: %v", ErrBadDelta, deltaPath, i, err)
+			}
+			changed++
+			if next, err = nextRecord(); err != nil {
+				return err
+			}
+		case int64(got) < n:
+			return fmt.Errorf("%w: block %d is neither in base %s nor in %s", ErrBadDelta, i, basePath, deltaPath)
 		}
-		i := binary.LittleEndian.Uint64(rec[:])
-		if i == deltaEnd {
-			break
-		}
-		off := int64(i) * bs
-		if i >= uint64(size/bs+1) || off >= size {
-			return fmt.Errorf("%w: %s has block %d beyond the file's %d bytes", ErrBadDelta, deltaPath, i, size)
-		}
-		n := min(bs, size-off)
-		if _, err := io.ReadFull(r, block[:n]); err != nil {
-			return fmt.Errorf("%w: %s: block %d is cut short: %v", ErrBadDelta, deltaPath, i, err)
-		}
-		if _, err := out.WriteAt(block[:n], off); err != nil {
+		if _, err := w.Write(block[:n]); err != nil {
 			return err
 		}
-		changed++
+	}
+	if next != deltaEnd {
+		return fmt.Errorf("%w: %s has block %d out of order or beyond the file's %d bytes", ErrBadDelta, deltaPath, next, size)
+	}
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return fmt.Errorf("read base %s: %w", basePath, err)
+	}
+	if got := hex.EncodeToString(baseHash.Sum(nil)); got != fd.BaseSHA256 {
+		return fmt.Errorf("%w: base %s is not the file the delta was made against (SHA-256 %s, want %s)", ErrBadDelta, basePath, got, fd.BaseSHA256)
 	}
 	if changed != fd.Changed {
 		return fmt.Errorf("%w: %s holds %d blocks, the manifest says %d", ErrBadDelta, deltaPath, changed, fd.Changed)
 	}
-	if _, err := out.Seek(0, io.SeekStart); err != nil {
+	if err := w.Flush(); err != nil {
 		return err
 	}
-	h.Reset()
-	if _, err := io.CopyBuffer(h, out, buf); err != nil {
-		return err
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != wantSHA256 {
+	if got := hex.EncodeToString(outHash.Sum(nil)); got != wantSHA256 {
 		return fmt.Errorf("%w: the rebuilt %s has SHA-256 %s, the manifest says %s", ErrChecksumMismatch, outPath, got, wantSHA256)
 	}
 	return out.Sync()
