@@ -23,9 +23,9 @@ import (
 //
 // The delta entry is: the magic "ESDELTA1", the block size (uint32) and the
 // file size (uint64), then one record per changed block, in increasing
-// order of index: its index
-// (uint64) and its bytes (a whole block, or the shorter tail of the file),
-// then the index 2^64-1 as the end mark. Integers are little-endian.
+// order of index: its index (uint64) and its bytes (a whole block, or the
+// shorter tail of the file), then the index 2^64-1 as the end mark.
+// Integers are little-endian.
 
 // DeltaFormatVersion is the manifest format version of a set holding page
 // deltas: a reader of version 1 would miss the database, so it must refuse

@@ -21,6 +21,16 @@ func deltaRandom(seed uint64, n int) []byte {
 	return b
 }
 
+// indexOf returns the complete BlockIndex of data, file hash included.
+func indexOf(data []byte, blockSize int) *BlockIndex {
+	x := NewIndexer(blockSize)
+	x.Write(data)
+	idx := x.Index()
+	sum := sha256.Sum256(data)
+	idx.SHA256 = hex.EncodeToString(sum[:])
+	return idx
+}
+
 // TestDeltaRoundTrip makes the delta of a new version of a file against
 // the index of its base, rebuilds the new version from base + delta, and
 // checks the bytes and how many blocks the delta had to hold.
@@ -47,11 +57,7 @@ func TestDeltaRoundTrip(t *testing.T) {
 		{"shrunk", base[:10*bs], 0},
 		{"shrunk mid-page", base[:10*bs+17], 1},
 	}
-	x := NewIndexer(bs)
-	x.Write(base)
-	idx := x.Index()
-	baseSum := sha256.Sum256(base)
-	idx.SHA256 = hex.EncodeToString(baseSum[:])
+	idx := indexOf(base, bs)
 	if len(idx.Hashes) != 65 || idx.Size != int64(len(base)) {
 		t.Fatalf("index of %d bytes: %d hashes", idx.Size, len(idx.Hashes))
 	}
