@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/esesnap/esesnap/ese/synth"
+	"github.com/esesnap/esesnap/host"
 )
 
 // TestResticPageDelta: with --page-delta the first backup stores the
@@ -162,5 +164,16 @@ func TestResticPageDelta(t *testing.T) {
 	}
 	if idxAfter, _ := os.ReadFile(idx[0]); !bytes.Equal(idxAfter, idxBefore) {
 		t.Fatal("a failed backup changed the page index")
+	}
+}
+
+func TestDeltaHints(t *testing.T) {
+	for _, err := range []error{
+		fmt.Errorf("verify: %w: the set stores x.edb as a page delta", host.ErrDeltaSet),
+		fmt.Errorf("snapshot 1234: rebuild x.edb: %w: base is not the file", host.ErrBadDelta),
+	} {
+		if h := hintFor(err); !strings.Contains(h, "restore") {
+			t.Errorf("hint for %v: %q", err, h)
+		}
 	}
 }

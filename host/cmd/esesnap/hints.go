@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/esesnap/esesnap/ese"
+	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/plugin"
 )
 
@@ -58,6 +59,10 @@ func hintFor(err error) string {
 		return "the program given is not a working esesnap plugin; check --plugin and the plugin's log above"
 	case errors.Is(err, plugin.ErrChecksumMismatch):
 		return "the plugin binary is not the one pinned with --plugin-sha256; reinstall it or update the pin"
+	case errors.Is(err, host.ErrDeltaSet):
+		return "restore the set with 'esesnap restore --restic-repo', which rebuilds its databases from their base and verifies them"
+	case errors.Is(err, host.ErrBadDelta):
+		return "the page delta or its base snapshot does not match; restore an earlier snapshot whose base is intact, or a full backup without --page-delta"
 	}
 	return ""
 }
