@@ -13,9 +13,19 @@ import (
 
 // A repository's config never changes, so the estimate keeps it in a small
 // cache file per repository location and saves a `restic cat config` (and
-// its key derivation) on every later backup. A location that now holds
-// another repository shows up as an estimate far from restic's data_added;
-// the sink then drops the cached config (see Sink.Commit).
+// its key derivation) on every later backup. For a local repository the
+// cache entry also holds the SHA-256 of the encrypted config file, which
+// differs for every repository (random nonce), so a location that now holds
+// another repository is noticed before the estimate starts. Elsewhere such
+// a repository shows up as an estimate far from restic's data_added; the
+// sink then drops the cached config (see Sink.Commit).
+
+// cachedConfig is one cache file.
+type cachedConfig struct {
+	Config
+	// ConfigFile is the hex SHA-256 of a local repository's config file.
+	ConfigFile string `json:"config_file_sha256,omitempty"`
+}
 
 // Location says where o's repository is, as the user gave it.
 func (o Options) Location() string {
@@ -69,21 +79,24 @@ func (o Options) CachedConfig() (Config, bool) {
 	if err != nil {
 		return Config{}, false
 	}
-	var c Config
+	var c cachedConfig
 	if json.Unmarshal(data, &c) != nil || c.ID == "" || c.ChunkerPolynomial == 0 || !c.ChunkerPolynomial.Irreducible() {
 		return Config{}, false
 	}
-	return c, true
+	if sum := o.configFileSum(); sum != c.ConfigFile {
+		return Config{}, false // another repository at this path (or no longer a local one)
+	}
+	return c.Config, true
 }
 
 // cacheConfig stores c as the config of o's repository; failure only
 // costs a `restic cat config` next time.
-func (o Options) cacheConfig(c Config) {
+func (o Options) cacheConfig(c Config, configFile string) {
 	path := o.configCachePath()
 	if path == "" {
 		return
 	}
-	if data, err := json.Marshal(c); err == nil {
+	if data, err := json.Marshal(cachedConfig{Config: c, ConfigFile: configFile}); err == nil {
 		_ = host.WriteFileAtomic(path, data, 0o600) // failure only costs a restic cat config
 	}
 }
@@ -95,12 +108,56 @@ func (o Options) forgetConfig() {
 	}
 }
 
+// configFileSum is the hex SHA-256 of the config file of o's repository
+// when it is a local one, or "" (a backend URL, or no readable config).
+// Reading it costs no key derivation, unlike `restic cat config`.
+func (o Options) configFileSum() string {
+	dir := o.localDir()
+	if dir == "" {
+		return ""
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "config"))
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// localDir is the directory of o's repository when it is on a local path
+// (given as -r or RESTIC_REPOSITORY), or "" for a backend URL.
+func (o Options) localDir() string {
+	repo := o.Repo
+	if repo == "" {
+		env := o.Env
+		if env == nil {
+			env = os.Environ()
+		}
+		for _, kv := range env {
+			if v, ok := strings.CutPrefix(kv, "RESTIC_REPOSITORY="); ok {
+				repo = v
+			}
+		}
+	}
+	if repo == "" || isBackendURL(repo) {
+		return ""
+	}
+	return absLocal(repo)
+}
+
+// isBackendURL says whether repo names a backend (sftp:, s3:, rest:, ...)
+// rather than a local path; a one-letter prefix is a Windows drive.
+func isBackendURL(repo string) bool {
+	i := strings.Index(repo, ":")
+	return i > 1 && !strings.HasPrefix(repo, "local:")
+}
+
 // absLocal makes a local repository path absolute, so that the same
 // relative path run from two directories names two repositories; backend
-// URLs (sftp:, s3:, rest:, ...) are left as they are.
+// URLs are left as they are.
 func absLocal(repo string) string {
-	if i := strings.Index(repo, ":"); i > 1 && !strings.HasPrefix(repo, "local:") {
-		return repo // a backend URL (a one-letter prefix is a Windows drive)
+	if isBackendURL(repo) {
+		return repo
 	}
 	path := strings.TrimPrefix(repo, "local:")
 	if abs, err := filepath.Abs(path); err == nil {

@@ -240,7 +240,7 @@ func TestConfigCache(t *testing.T) {
 			break
 		}
 	}
-	o.cacheConfig(wrong)
+	o.cacheConfig(wrong, o.configFileSum())
 	if s := backup(); s.Estimate != nil {
 		t.Fatalf("estimate with a wrong polynomial kept: %+v, restic added %d", s.Estimate, s.Summary.DataAdded)
 	}
@@ -278,5 +278,82 @@ func TestRepositoryLocation(t *testing.T) {
 	env := Options{Env: []string{"RESTIC_REPOSITORY=repo", "HOME=/x"}}
 	if got, want := env.Location(), "RESTIC_REPOSITORY="+filepath.Join(wd, "repo"); got != want {
 		t.Errorf("location from the environment = %q, want %q", got, want)
+	}
+}
+
+// TestConfigCacheNoticesAnotherLocalRepository: a local repository that
+// was removed and initialised again at the same path has a new config
+// file, so its cached config is not used, with no restic call needed to
+// tell.
+func TestConfigCacheNoticesAnotherLocalRepository(t *testing.T) {
+	o := testRepo(t)
+	ctx := context.Background()
+	cfg, err := RepoConfig(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.cacheConfig(cfg, o.configFileSum())
+	if c, ok := o.CachedConfig(); !ok || c != cfg {
+		t.Fatalf("cached config = %+v, %v; want %+v", c, ok, cfg)
+	}
+	if err := os.RemoveAll(o.Repo); err != nil {
+		t.Fatal(err)
+	}
+	if err := Init(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := o.CachedConfig(); ok {
+		t.Fatalf("config of the removed repository %s still used: %+v", c.ID, c)
+	}
+}
+
+// TestKnownBlobs: a local repository without index files knows no blobs,
+// which needs no restic run (the binary here cannot run); once a backup
+// wrote an index, restic is asked, and its answer holds the backup's blobs.
+func TestKnownBlobs(t *testing.T) {
+	o := testRepo(t)
+	ctx := context.Background()
+	broken := o
+	broken.Binary = filepath.Join(t.TempDir(), "no-restic-here")
+	if set, err := broken.knownBlobs(ctx); err != nil || len(set) != 0 {
+		t.Fatalf("empty local repository: %d blobs, %v; want none and no restic run", len(set), err)
+	}
+	remote := broken
+	remote.Repo = "rest:http://127.0.0.1:1/"
+	if _, err := remote.knownBlobs(ctx); err == nil {
+		t.Fatal("a backend URL was taken for an empty local repository")
+	}
+	run, err := StartBackup(ctx, o, BackupOptions{Filename: "set.tar"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randomBytes(5, 3<<20)
+	if _, err := run.Writer().Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := broken.knownBlobs(ctx); err == nil {
+		t.Fatal("a repository with an index was taken as empty")
+	}
+	set, err := o.knownBlobs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := RepoConfig(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := chunker.New(bytes.NewReader(data), cfg.ChunkerPolynomial)
+	for {
+		ch, err := c.Next(make([]byte, chunker.MaxSize))
+		if err != nil {
+			break
+		}
+		id := BlobID(sha256.Sum256(ch.Data))
+		if _, ok := set[id]; !ok {
+			t.Fatalf("blob %x of the backup is not listed (%d listed)", id[:8], len(set))
+		}
 	}
 }

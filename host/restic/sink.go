@@ -174,12 +174,13 @@ func startEstimatePrep(ctx context.Context, o Options, known *Config) *estimateP
 			cfg, p.cached = c, true
 		default:
 			wg.Go(func() {
+				file := o.configFileSum() // before restic reads it: a repository replaced meanwhile then misses the cache
 				if cfg, cerr = RepoConfig(ctx, o); cerr == nil {
-					o.cacheConfig(cfg)
+					o.cacheConfig(cfg, file)
 				}
 			})
 		}
-		wg.Go(func() { p.blobs, berr = DataBlobs(ctx, o) })
+		wg.Go(func() { p.blobs, berr = o.knownBlobs(ctx) })
 		wg.Wait()
 		if p.err = errors.Join(cerr, berr); p.err != nil {
 			return
