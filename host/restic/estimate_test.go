@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -355,5 +357,50 @@ func TestKnownBlobs(t *testing.T) {
 		if _, ok := set[id]; !ok {
 			t.Fatalf("blob %x of the backup is not listed (%d listed)", id[:8], len(set))
 		}
+	}
+}
+
+// TestEstimateFailureKeepsBackup: when the estimate cannot be prepared
+// (here restic is a test double, a wrapper that refuses `cat` and `list`
+// and runs the real restic for everything else), the stream still becomes
+// a snapshot, and the sink says why there is no estimate.
+func TestEstimateFailureKeepsBackup(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the test double is a shell script")
+	}
+	o := testRepo(t)
+	double := filepath.Join(t.TempDir(), "restic-refusing-estimate")
+	script := "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in cat|list) echo \"test double: restic $a refused\" >&2; exit 1;; esac; done\nexec \"" + o.Binary + "\" \"$@\"\n"
+	if err := os.WriteFile(double, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := o
+	d.Binary = double
+	ctx := context.Background()
+	s, err := NewSink(ctx, d, BackupOptions{Filename: "set.tar"}, WithEstimate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randomBytes(11, 2<<20)
+	w, err := s.Create(host.Entry{Name: "db.edb", Size: int64(len(data))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if err := s.Commit(ctx, []byte("{}"), time.Unix(0, 0)); err != nil {
+		t.Fatalf("a failed estimate failed the backup: %v", err)
+	}
+	if s.Estimate != nil || s.EstimateErr == nil || !strings.Contains(s.EstimateErr.Error(), "restic cat config") || !strings.Contains(s.EstimateErr.Error(), "refused") {
+		t.Fatalf("estimate %+v, error %v; want none, and the error of restic cat config", s.Estimate, s.EstimateErr)
+	}
+	snaps, err := Snapshots(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snaps) != 1 || snaps[0].ID != s.Summary.SnapshotID {
+		t.Fatalf("snapshots %+v, want only %s", snaps, s.Summary.SnapshotID)
 	}
 }

@@ -27,6 +27,10 @@ type Sink struct {
 
 	Summary  *Summary  // set by a successful Commit
 	Estimate *Estimate // set by a successful Commit when estimating
+	// EstimateErr says why a successful Commit has no Estimate although
+	// one was asked for. The estimate only informs: failing to make it
+	// (say, restic cat config failed) never fails the backup.
+	EstimateErr error
 }
 
 var _ host.Sink = (*Sink)(nil)
@@ -98,13 +102,13 @@ func (s *Sink) Commit(ctx context.Context, manifest []byte, modTime time.Time) e
 		return fmt.Errorf("stream the backup set to restic: %w", err)
 	}
 	var est *Estimate
+	var estErr error
 	if s.prep != nil {
-		e, err := s.prep.result()
-		if err != nil {
-			s.run.Kill()
-			return err
+		if e, err := s.prep.result(); err != nil {
+			estErr = err
+		} else {
+			est = &e
 		}
-		est = &e
 	}
 	sum, err := s.run.Finish(ctx)
 	if err != nil {
@@ -116,7 +120,7 @@ func (s *Sink) Commit(ctx context.Context, manifest []byte, modTime time.Time) e
 		s.opts.forgetConfig()
 		est = nil
 	}
-	s.Summary, s.Estimate = sum, est
+	s.Summary, s.Estimate, s.EstimateErr = sum, est, estErr
 	return nil
 }
 
@@ -239,7 +243,7 @@ func (p *estimatePrep) flushMarks() {
 func (p *estimatePrep) result() (Estimate, error) {
 	<-p.done
 	if p.err != nil {
-		return Estimate{}, p.err
+		return Estimate{}, fmt.Errorf("prepare the estimate of restic's new data: %w", p.err)
 	}
 	p.mu.Lock()
 	p.flushMarks()
@@ -260,26 +264,34 @@ func (p *estimatePrep) abort() {
 }
 
 // estimatingWriter holds the stream back until the estimator is ready,
-// then writes every byte to restic and to the estimator.
+// then writes every byte to restic and to the estimator. If the estimate
+// could not be prepared, the stream goes on without it.
 type estimatingWriter struct {
 	ctx    context.Context
 	prep   *estimatePrep
 	restic io.Writer
 	ready  bool
+	off    bool // no estimate: prep failed
 }
 
 func (w *estimatingWriter) Write(b []byte) (int, error) {
 	if !w.ready {
 		if err := w.prep.wait(w.ctx); err != nil {
-			return 0, fmt.Errorf("prepare the estimate of restic's new data: %w", err)
+			if w.ctx.Err() != nil {
+				return 0, err
+			}
+			w.off = true // Commit reports prep's error as EstimateErr
+		} else {
+			w.prep.mu.Lock()
+			w.prep.flushMarks()
+			w.prep.mu.Unlock()
 		}
-		w.prep.mu.Lock()
-		w.prep.flushMarks()
-		w.prep.mu.Unlock()
 		w.ready = true
 	}
-	if _, err := w.prep.est.Write(b); err != nil {
-		return 0, err
+	if !w.off {
+		if _, err := w.prep.est.Write(b); err != nil {
+			return 0, fmt.Errorf("estimate restic's new data: %w", err)
+		}
 	}
 	return w.restic.Write(b)
 }

@@ -265,6 +265,8 @@ func printSummary(w io.Writer, s backupSummary) {
 		fmt.Fprintf(w, "  restic:    snapshot %s, %s added to the repository\n", s.Restic.SnapshotID, byteSize(s.Restic.DataAdded))
 		if e := s.Restic.Estimate; e != nil {
 			fmt.Fprintf(w, "  predicted: %s new of %s (%d of %d chunks)%s\n", byteSize(e.NewBytes), byteSize(e.Bytes), e.NewChunks, e.Chunks, newByPart(e.Parts))
+		} else if s.Restic.EstimateError != "" {
+			fmt.Fprintf(w, "  predicted: no estimate (%s)\n", s.Restic.EstimateError)
 		}
 	}
 	for _, warn := range s.Warnings {

@@ -53,6 +53,9 @@ type resticSummary struct {
 	// Estimate is esesnap's own prediction of DataAdded, per file of the
 	// set, made with restic's chunker before restic reported.
 	Estimate *restic.Estimate `json:"estimate,omitempty"`
+	// EstimateError says why there is no estimate although one was asked
+	// for; the backup itself succeeded.
+	EstimateError string `json:"estimate_error,omitempty"`
 }
 
 type resticSummarizer interface{ resticSummary() *resticSummary }
@@ -66,7 +69,11 @@ func (s resticSink) resticSummary() *resticSummary {
 	if s.Summary == nil {
 		return nil
 	}
-	return &resticSummary{SnapshotID: s.Summary.SnapshotID, DataAdded: s.Summary.DataAdded, Chain: s.chain, Estimate: s.Sink.Estimate}
+	sum := &resticSummary{SnapshotID: s.Summary.SnapshotID, DataAdded: s.Summary.DataAdded, Chain: s.chain, Estimate: s.Estimate}
+	if s.EstimateErr != nil {
+		sum.EstimateError = s.EstimateErr.Error()
+	}
+	return sum
 }
 
 // sink starts `restic backup --stdin` for one set, tagged so that restore
