@@ -47,9 +47,13 @@ func (o Options) Location() string {
 	return strings.Join(loc, "\x00")
 }
 
-// configCachePath is the cache file of o's repository, or "" when there
-// is no cache directory or no location.
-func (o Options) configCachePath() string {
+// configCachePath is the config cache file of o's repository, or "" when
+// there is no cache directory or no location.
+func (o Options) configCachePath() string { return o.cachePath(".json") }
+
+// cachePath is the cache file of o's repository with the given extension,
+// or "" when there is no cache directory or no location.
+func (o Options) cachePath(ext string) string {
 	dir := o.CacheDir
 	if dir == "-" {
 		return ""
@@ -66,7 +70,7 @@ func (o Options) configCachePath() string {
 		return ""
 	}
 	sum := sha256.Sum256([]byte(loc))
-	return filepath.Join(dir, hex.EncodeToString(sum[:16])+".json")
+	return filepath.Join(dir, hex.EncodeToString(sum[:16])+ext)
 }
 
 // CachedConfig returns the cached config of o's repository.

@@ -180,6 +180,21 @@ type PartEstimate struct {
 	NewBytes int64  `json:"new_bytes"`
 }
 
+// AddIDs adds the blob id of every chunk of the stream to set, after
+// Close. It returns false, adding nothing, for an Estimator made with
+// NewLocalEstimator, whose chunk ids are not restic's.
+func (e *Estimator) AddIDs(set BlobSet) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.local {
+		return false
+	}
+	for _, c := range e.chunks {
+		set[c.id] = struct{}{}
+	}
+	return true
+}
+
 // Result classifies the chunks after Close: a chunk is new unless known
 // holds its id or an earlier chunk of the stream had the same id.
 func (e *Estimator) Result(known BlobSet) Estimate {

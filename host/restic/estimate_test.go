@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -317,12 +318,12 @@ func TestKnownBlobs(t *testing.T) {
 	ctx := context.Background()
 	broken := o
 	broken.Binary = filepath.Join(t.TempDir(), "no-restic-here")
-	if set, err := broken.knownBlobs(ctx); err != nil || len(set) != 0 {
+	if set, _, err := broken.knownBlobs(ctx); err != nil || len(set) != 0 {
 		t.Fatalf("empty local repository: %d blobs, %v; want none and no restic run", len(set), err)
 	}
 	remote := broken
 	remote.Repo = "rest:http://127.0.0.1:1/"
-	if _, err := remote.knownBlobs(ctx); err == nil {
+	if _, _, err := remote.knownBlobs(ctx); err == nil {
 		t.Fatal("a backend URL was taken for an empty local repository")
 	}
 	run, err := StartBackup(ctx, o, BackupOptions{Filename: "set.tar"})
@@ -336,10 +337,10 @@ func TestKnownBlobs(t *testing.T) {
 	if _, err := run.Finish(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := broken.knownBlobs(ctx); err == nil {
+	if _, _, err := broken.knownBlobs(ctx); err == nil {
 		t.Fatal("a repository with an index was taken as empty")
 	}
-	set, err := o.knownBlobs(ctx)
+	set, _, err := o.knownBlobs(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,15 +361,13 @@ func TestKnownBlobs(t *testing.T) {
 	}
 }
 
-// TestEstimateFailureKeepsBackup: when the estimate cannot be prepared
-// (here restic is a test double, a wrapper that refuses `cat` and `list`
-// and runs the real restic for everything else), the stream still becomes
-// a snapshot, and the sink says why there is no estimate.
-func TestEstimateFailureKeepsBackup(t *testing.T) {
+// refusingDouble writes a test double of restic: a wrapper that refuses
+// `cat` and `list` and runs the real restic for everything else.
+func refusingDouble(t *testing.T, o Options) Options {
+	t.Helper()
 	if runtime.GOOS == "windows" {
 		t.Skip("the test double is a shell script")
 	}
-	o := testRepo(t)
 	double := filepath.Join(t.TempDir(), "restic-refusing-estimate")
 	script := "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in cat|list) echo \"test double: restic $a refused\" >&2; exit 1;; esac; done\nexec \"" + o.Binary + "\" \"$@\"\n"
 	if err := os.WriteFile(double, []byte(script), 0o755); err != nil {
@@ -376,12 +375,17 @@ func TestEstimateFailureKeepsBackup(t *testing.T) {
 	}
 	d := o
 	d.Binary = double
+	return d
+}
+
+// estimateBackup streams data as one file through an estimating sink.
+func estimateBackup(t *testing.T, o Options, data []byte) *Sink {
+	t.Helper()
 	ctx := context.Background()
-	s, err := NewSink(ctx, d, BackupOptions{Filename: "set.tar"}, WithEstimate())
+	s, err := NewSink(ctx, o, BackupOptions{Filename: "set.tar"}, WithEstimate())
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := randomBytes(11, 2<<20)
 	w, err := s.Create(host.Entry{Name: "db.edb", Size: int64(len(data))})
 	if err != nil {
 		t.Fatal(err)
@@ -391,12 +395,77 @@ func TestEstimateFailureKeepsBackup(t *testing.T) {
 	}
 	w.Close()
 	if err := s.Commit(ctx, []byte("{}"), time.Unix(0, 0)); err != nil {
-		t.Fatalf("a failed estimate failed the backup: %v", err)
+		t.Fatal(err)
 	}
+	return s
+}
+
+// TestBlobCache: the second backup into a local repository lists its
+// blobs and caches them; after it, the cache holds that backup's chunks
+// too, so a third backup needs neither restic cat nor restic list (a
+// test double refuses both) and still predicts restic's data_added. A new
+// index file from elsewhere, or a damaged cache file, makes the cache
+// unusable, and restic is asked again.
+func TestBlobCache(t *testing.T) {
+	o := testRepo(t)
+	d := refusingDouble(t, o)
+	data := randomBytes(21, 6<<20)
+	estimateBackup(t, o, data)
+	data[1<<20] ^= 1
+	estimateBackup(t, o, data)
+	data[4<<20] ^= 1
+	s := estimateBackup(t, d, data)
+	if s.Estimate == nil {
+		t.Fatalf("third backup: no estimate (%v): the cached config or blob list was not used", s.EstimateErr)
+	}
+	if diff := s.Estimate.NewBytes + s.Estimate.TreeBytes - s.Summary.DataAdded; diff < -512 || diff > 512 {
+		t.Fatalf("third backup: predicted %d new + %d tree, restic added %d", s.Estimate.NewBytes, s.Estimate.TreeBytes, s.Summary.DataAdded)
+	}
+	ctx := context.Background()
+	if _, bc, err := d.knownBlobs(ctx); err != nil || !bc.fromCache {
+		t.Fatalf("after the third backup: cache used %v, %v", bc != nil && bc.fromCache, err)
+	}
+	path := o.cachePath(".blobs")
+	cached, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	damaged := slices.Clone(cached)
+	damaged[len(damaged)/2] ^= 0x40
+	if err := os.WriteFile(path, damaged, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.knownBlobs(ctx); err == nil {
+		t.Fatal("a damaged cache file was used")
+	}
+	if err := os.WriteFile(path, cached, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Another writer: restic itself, backing up new data.
+	run, err := StartBackup(ctx, o, BackupOptions{Filename: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run.Writer().Write(randomBytes(22, 1<<20))
+	if _, err := run.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.knownBlobs(ctx); err == nil {
+		t.Fatal("the cache was used although the repository has a new index file")
+	}
+}
+
+// TestEstimateFailureKeepsBackup: when the estimate cannot be prepared
+// (here restic is a test double, a wrapper that refuses `cat` and `list`
+// and runs the real restic for everything else), the stream still becomes
+// a snapshot, and the sink says why there is no estimate.
+func TestEstimateFailureKeepsBackup(t *testing.T) {
+	o := testRepo(t)
+	s := estimateBackup(t, refusingDouble(t, o), randomBytes(11, 2<<20))
 	if s.Estimate != nil || s.EstimateErr == nil || !strings.Contains(s.EstimateErr.Error(), "restic cat config") || !strings.Contains(s.EstimateErr.Error(), "refused") {
 		t.Fatalf("estimate %+v, error %v; want none, and the error of restic cat config", s.Estimate, s.EstimateErr)
 	}
-	snaps, err := Snapshots(ctx, o)
+	snaps, err := Snapshots(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -372,18 +371,6 @@ func RepoConfig(ctx context.Context, o Options) (Config, error) {
 		return Config{}, fmt.Errorf("restic cat config: chunker polynomial %v is not irreducible", c.ChunkerPolynomial)
 	}
 	return c, nil
-}
-
-// knownBlobs is DataBlobs without running restic for a local repository
-// whose index directory is empty: restic knows no blobs there, and
-// listing them would cost a key derivation while restic backup starts.
-func (o Options) knownBlobs(ctx context.Context) (BlobSet, error) {
-	if dir := o.localDir(); dir != "" {
-		if ents, err := os.ReadDir(filepath.Join(dir, "index")); err == nil && len(ents) == 0 {
-			return BlobSet{}, nil
-		}
-	}
-	return DataBlobs(ctx, o)
 }
 
 // DataBlobs lists the ids of every data blob in the repository's index

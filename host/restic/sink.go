@@ -114,11 +114,22 @@ func (s *Sink) Commit(ctx context.Context, manifest []byte, modTime time.Time) e
 	if err != nil {
 		return err
 	}
-	if est != nil && s.prep.cached && !plausible(est, sum) {
-		// The location holds another repository than the cached config
-		// says: forget it, and report no estimate rather than a wrong one.
-		s.opts.forgetConfig()
-		est = nil
+	if est != nil {
+		fromCache := s.prep.cached || s.prep.bc != nil && s.prep.bc.fromCache
+		switch {
+		case !plausible(est, sum) && fromCache:
+			// The location holds another repository than the cached
+			// config says, or blobs the cached list lacks: forget both,
+			// and report no estimate rather than a wrong one.
+			s.opts.forgetConfig()
+			s.prep.bc.forget()
+			est = nil
+		case plausible(est, sum) && s.prep.bc != nil:
+			// Every chunk of the stream is in the repository now.
+			if s.prep.est.AddIDs(s.prep.blobs) {
+				s.prep.bc.update(s.prep.blobs)
+			}
+		}
 	}
 	s.Summary, s.Estimate, s.EstimateErr = sum, est, estErr
 	return nil
@@ -158,6 +169,7 @@ type estimatePrep struct {
 	cfg    Config
 	cached bool // cfg came from the config cache
 	blobs  BlobSet
+	bc     *blobCache // nil for a repository that is not local
 	est    *Estimator
 
 	mu    sync.Mutex
@@ -184,7 +196,7 @@ func startEstimatePrep(ctx context.Context, o Options, known *Config) *estimateP
 				}
 			})
 		}
-		wg.Go(func() { p.blobs, berr = o.knownBlobs(ctx) })
+		wg.Go(func() { p.blobs, p.bc, berr = o.knownBlobs(ctx) })
 		wg.Wait()
 		if p.err = errors.Join(cerr, berr); p.err != nil {
 			return
