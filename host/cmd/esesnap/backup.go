@@ -167,7 +167,9 @@ func runBackup(cmd *cobra.Command, f *backupFlags) error {
 	}
 	sum := summarize(res, kind, setName, start)
 	if rs, ok := sink.(resticSummarizer); ok {
-		sum.Restic = rs.resticSummary()
+		if sum.Restic = rs.resticSummary(); sum.Restic != nil {
+			sum.Warnings = append(sum.Warnings, sum.Restic.warnings...)
+		}
 	}
 	if err != nil {
 		// The set is stored, but ending the session failed (for example the

@@ -101,10 +101,15 @@ type deltaResticSink struct {
 	ctx       context.Context
 	opts      restic.Options
 	cfg       restic.Config // when read before the backup
+	warnings  []string      // why this set is a new base, for the summary
 }
 
 func (s *deltaResticSink) resticSummary() *resticSummary {
-	return resticSink{Sink: s.rs, chain: s.chain}.resticSummary()
+	sum := resticSink{Sink: s.rs, chain: s.chain}.resticSummary()
+	if sum != nil {
+		sum.warnings = s.warnings
+	}
+	return sum
 }
 
 // finish updates the cache once the snapshot exists: a new base records

@@ -130,6 +130,9 @@ func TestResticPageDelta(t *testing.T) {
 	if _, _, delta := dbFile(rebase); delta || !strings.Contains(stderr, "gone from the repository") {
 		t.Fatalf("backup after the base was forgotten: delta %v\n%s", delta, stderr)
 	}
+	if !slices.ContainsFunc(rebase.Warnings, func(w string) bool { return strings.Contains(w, "gone from the repository") }) {
+		t.Fatalf("the --json summary does not say why the set is a new base: warnings %q", rebase.Warnings)
+	}
 
 	// A damaged page index: a warning and a new base, never a wrong delta.
 	idx, _ := filepath.Glob(filepath.Join(cache, "*.idx"))

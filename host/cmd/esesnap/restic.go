@@ -56,6 +56,8 @@ type resticSummary struct {
 	// EstimateError says why there is no estimate although one was asked
 	// for; the backup itself succeeded.
 	EstimateError string `json:"estimate_error,omitempty"`
+	// warnings go to the summary's own warnings.
+	warnings []string
 }
 
 type resticSummarizer interface{ resticSummary() *resticSummary }
@@ -124,7 +126,7 @@ func (r *resticFlags) sink(ctx context.Context, cmd *cobra.Command, kind protoco
 		if err != nil {
 			return nil, r.repo, func(bool) error { return nil }, err
 		}
-		ds.chain = chain
+		ds.chain, ds.warnings = chain, warnings
 		for _, w := range warnings {
 			loggerFrom(cmd).Warn(w)
 		}
