@@ -10,10 +10,11 @@ import (
 const stdinBufferBytes = 4 << 20
 
 // stdinPipe returns the two ends of restic's stdin. On Linux it is a Unix
-// stream socket pair rather than a pipe: restic reads its input 8 KiB at a
-// time, and a pipe wakes its writer for every read that frees a slot, so
-// host and restic ping-pong through the kernel; a socket wakes the writer
-// only once a large part of its buffer is free.
+// stream socket pair rather than a pipe: fed 1 GiB by a writer that
+// hashes as it goes, restic backup --stdin took (medians of 5) 7.1 s from
+// the socket, 8.0 s from a default 64 KiB pipe, 7.7 s from a 1 MiB and
+// 7.9 s from a 4 MiB pipe. A socket wakes its writer only once a large
+// part of its buffer is free.
 func stdinPipe() (r, w *os.File, err error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
