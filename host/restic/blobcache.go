@@ -34,10 +34,11 @@ const blobCacheMagic = "ESBLOBS1"
 // blobCache is what knownBlobs found for a local repository, with what
 // it needs to update the cache after the backup.
 type blobCache struct {
-	path       string // the cache file, "" when there is none
-	dir        string // the repository directory
-	configFile string // configFileSum when the list was made
-	fromCache  bool   // the set came from the cache file
+	path       string   // the cache file, "" when there is none
+	dir        string   // the repository directory
+	configFile string   // configFileSum when the list was made
+	names      []string // the index directory before the backup
+	fromCache  bool     // the set came from the cache file
 }
 
 // indexNames lists a local repository's index directory, sorted.
@@ -65,6 +66,7 @@ func (o Options) knownBlobs(ctx context.Context) (BlobSet, *blobCache, error) {
 	}
 	bc := &blobCache{path: o.cachePath(".blobs"), dir: dir, configFile: o.configFileSum()}
 	names, err := indexNames(dir)
+	bc.names = names
 	if err == nil && len(names) == 0 {
 		return BlobSet{}, bc, nil
 	}
@@ -87,15 +89,28 @@ func (o Options) knownBlobs(ctx context.Context) (BlobSet, *blobCache, error) {
 	return set, bc, nil
 }
 
-// update records set as the repository's blobs after a backup; failure
-// only costs a restic list blobs next time.
+// update records set as the repository's blobs after a backup, if the
+// index directory changed by exactly one new file: the index restic wrote
+// at the end of this backup. Anything else (a writer that finished while
+// this backup ran, an index rewritten by prune, a backup so large that
+// restic wrote several indexes) removes the cache instead, so the next
+// backup lists the blobs again. Failure only costs that, too.
 func (bc *blobCache) update(set BlobSet) {
 	if bc == nil || bc.path == "" {
 		return
 	}
-	if names, err := indexNames(bc.dir); err == nil {
-		bc.write(names, set)
+	names, err := indexNames(bc.dir)
+	if err != nil || len(names) != len(bc.names)+1 {
+		bc.forget()
+		return
 	}
+	for _, n := range bc.names {
+		if _, found := slices.BinarySearch(names, n); !found {
+			bc.forget()
+			return
+		}
+	}
+	bc.write(names, set)
 }
 
 // forget removes the cache file.

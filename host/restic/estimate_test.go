@@ -441,17 +441,43 @@ func TestBlobCache(t *testing.T) {
 	if err := os.WriteFile(path, cached, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// Another writer: restic itself, backing up new data.
-	run, err := StartBackup(ctx, o, BackupOptions{Filename: "other"})
+	// Another writer: restic itself, backing up new data between backups.
+	other := func(seed uint64) {
+		t.Helper()
+		run, err := StartBackup(ctx, o, BackupOptions{Filename: "other"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run.Writer().Write(randomBytes(seed, 1<<20))
+		if _, err := run.Finish(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other(22)
+	if _, _, err := d.knownBlobs(ctx); err == nil {
+		t.Fatal("the cache was used although the repository has a new index file")
+	}
+	estimateBackup(t, o, data) // lists the blobs again and caches them
+	if _, bc, err := d.knownBlobs(ctx); err != nil || !bc.fromCache {
+		t.Fatalf("after a backup that listed the blobs: cache used %v, %v", bc != nil && bc.fromCache, err)
+	}
+	// ... and during a backup: its index must not pass for this backup's.
+	s, err = NewSink(ctx, o, BackupOptions{Filename: "set.tar"}, WithEstimate())
 	if err != nil {
 		t.Fatal(err)
 	}
-	run.Writer().Write(randomBytes(22, 1<<20))
-	if _, err := run.Finish(ctx); err != nil {
+	w, err := s.Create(host.Entry{Name: "db.edb", Size: int64(len(data))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(data)
+	w.Close()
+	other(23)
+	if err := s.Commit(ctx, []byte("{}"), time.Unix(0, 0)); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := d.knownBlobs(ctx); err == nil {
-		t.Fatal("the cache was used although the repository has a new index file")
+		t.Fatal("the cache was used after another writer's backup ran during esesnap's")
 	}
 }
 
