@@ -34,8 +34,13 @@ type Chain struct {
 // first set, and the logs of every set, a later set's copy of a generation
 // replacing an earlier one (the current log grows between backups). It then
 // checks that the generations are contiguous — a gap is ErrChainGap naming
-// the missing generations — and that they form one log chain.
-func AssembleChain(ctx context.Context, sets []string, dst string) (*Chain, error) {
+// the missing generations — and that they form one log chain. With Scratch
+// it hard-links the files instead of copying them.
+func AssembleChain(ctx context.Context, sets []string, dst string, opts ...ScratchOption) (*Chain, error) {
+	place := copyInto
+	if scratchOf(opts) {
+		place = linkInto
+	}
 	if len(sets) == 0 {
 		return nil, errors.New("assemble chain: no backup sets")
 	}
@@ -68,7 +73,7 @@ func AssembleChain(ctx context.Context, sets []string, dst string) (*Chain, erro
 			src := filepath.Join(dir, f.Name)
 			switch {
 			case f.Role == protocol.RoleDatabase && i == 0:
-				if err := copyInto(src, filepath.Join(dst, f.Name)); err != nil {
+				if err := place(src, filepath.Join(dst, f.Name)); err != nil {
 					return nil, err
 				}
 				ch.Databases = append(ch.Databases, f.Name)
@@ -101,7 +106,7 @@ func AssembleChain(ctx context.Context, sets []string, dst string) (*Chain, erro
 	for g := low; g <= high; g++ {
 		name := format.LogFileName(base, g, ".log", g > 0xFFFFF)
 		out := filepath.Join(dst, name)
-		if err := copyInto(logs[g], out); err != nil {
+		if err := place(logs[g], out); err != nil {
 			return nil, err
 		}
 		lc, err := format.VerifyLogFile(out)
@@ -115,6 +120,14 @@ func AssembleChain(ctx context.Context, sets []string, dst string) (*Chain, erro
 	}
 	ch.Logs = ese.LogInfo{GenLow: low, GenHigh: high, BaseName: base}
 	return ch, nil
+}
+
+// linkInto hard-links src as dst, or copies it if it cannot.
+func linkInto(src, dst string) error {
+	if err := os.Link(src, dst); err == nil {
+		return nil
+	}
+	return copyInto(src, dst)
 }
 
 // copyInto copies src to a new file dst, synced.

@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,6 +56,28 @@ func TestAssembleChain(t *testing.T) {
 	}
 	if _, err := Verify(ctx, sets[2]); err != nil {
 		t.Fatal(err)
+	}
+	// Copied by default; hard-linked from scratch sets, with the same
+	// result.
+	db := ch.Databases[0]
+	linked, err := AssembleChain(ctx, sets, filepath.Join(t.TempDir(), "linked"), Scratch())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		chain *Chain
+		same  bool
+	}{{ch, false}, {linked, true}} {
+		a, _ := os.Stat(filepath.Join(sets[0], db))
+		b, _ := os.Stat(filepath.Join(tt.chain.Dir, db))
+		if a == nil || b == nil || os.SameFile(a, b) != tt.same {
+			t.Fatalf("%s: the database is the set's own file: %v, want %v", tt.chain.Dir, !tt.same, tt.same)
+		}
+		got, gerr := fileSHA256(filepath.Join(tt.chain.Dir, db), make([]byte, 1<<16))
+		want, werr := fileSHA256(filepath.Join(sets[0], db), make([]byte, 1<<16))
+		if tt.chain.Logs != ch.Logs || gerr != nil || werr != nil || got != want {
+			t.Fatalf("%s: logs %+v or database differ", tt.chain.Dir, tt.chain.Logs)
+		}
 	}
 
 	_, err = AssembleChain(ctx, []string{sets[0], sets[3]}, filepath.Join(t.TempDir(), "gap"))

@@ -18,9 +18,11 @@ import (
 // every file is hashed as it is written and compared with the manifest,
 // and existing files are never overwritten, except a file that is
 // byte-identical already (the same log in two sets of a chain). It returns
-// the manifest, which it writes into dir last; a stream without a complete manifest is ErrIncomplete and
-// leaves nothing behind.
-func ExtractTar(ctx context.Context, r io.Reader, dir string) (*Manifest, error) {
+// the manifest, which it writes into dir last, after syncing every file;
+// a stream without a complete manifest is ErrIncomplete and leaves nothing
+// behind. With Scratch nothing is synced.
+func ExtractTar(ctx context.Context, r io.Reader, dir string, opts ...ScratchOption) (*Manifest, error) {
+	sync := !scratchOf(opts)
 	tr := tar.NewReader(r)
 	seen := map[string]extracted{}
 	var order []string
@@ -76,7 +78,7 @@ func ExtractTar(ctx context.Context, r io.Reader, dir string) (*Manifest, error)
 			cleanup()
 			return nil, fmt.Errorf("extract: %q appears twice", hdr.Name)
 		}
-		g, err := extractFile(tr, filepath.Join(dir, hdr.Name), buf)
+		g, err := extractFile(tr, filepath.Join(dir, hdr.Name), buf, sync)
 		if err != nil {
 			cleanup()
 			return nil, fmt.Errorf("extract %s: %w", hdr.Name, err)
@@ -114,7 +116,7 @@ func ExtractTar(ctx context.Context, r io.Reader, dir string) (*Manifest, error)
 	}
 	// The manifest goes last, as in a directory set: only a complete,
 	// checked extraction looks complete.
-	if _, err := extractFile(bytes.NewReader(manifestBytes), filepath.Join(dir, ManifestName), buf); err != nil {
+	if _, err := extractFile(bytes.NewReader(manifestBytes), filepath.Join(dir, ManifestName), buf, sync); err != nil {
 		cleanup()
 		return nil, fmt.Errorf("extract: write manifest: %w", err)
 	}
@@ -127,9 +129,9 @@ type extracted struct {
 	made bool
 }
 
-// extractFile writes r to path (new file, synced) and hashes it; an
-// existing identical file is accepted and left alone.
-func extractFile(r io.Reader, path string, buf []byte) (extracted, error) {
+// extractFile writes r to path (a new file, synced if sync) and hashes
+// it; an existing identical file is accepted and left alone.
+func extractFile(r io.Reader, path string, buf []byte, sync bool) (extracted, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, os.ErrExist) {
 		h := sha256.New()
@@ -148,7 +150,7 @@ func extractFile(r io.Reader, path string, buf []byte) (extracted, error) {
 	}
 	h := sha256.New()
 	n, err := io.CopyBuffer(io.MultiWriter(f, h), r, buf)
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -172,4 +174,26 @@ func fileSHA256(path string, buf []byte) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// ScratchOption marks work whose files are read once more and then
+// deleted by the caller, such as the sets a restore from restic extracts
+// and assembles under its own scratch directory.
+type ScratchOption struct{ scratch bool }
+
+// Scratch makes ExtractTar skip syncing the files it writes, and
+// AssembleChain hard-link the sets' files into its directory instead of
+// copying them (it copies when that fails, as across file systems). Only
+// for directories the caller owns and deletes: after a crash an unsynced
+// set may look complete, and recovery run in a linked chain directory
+// would change the sets' files too.
+func Scratch() ScratchOption { return ScratchOption{scratch: true} }
+
+func scratchOf(opts []ScratchOption) bool {
+	for _, o := range opts {
+		if o.scratch {
+			return true
+		}
+	}
+	return false
 }

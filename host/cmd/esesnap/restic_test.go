@@ -140,6 +140,15 @@ func TestResticChain(t *testing.T) {
 	// Restore the chain as of the differential (the copy starts a new chain).
 	to := t.TempDir()
 	diffID := snaps[2]["id"].(string)
+	// Leftovers of a crashed restore (unsynced scratch) are removed first,
+	// never taken for the set.
+	stale := filepath.Join(to, ".esesnap-restic", "set-01-"+snaps[0]["short_id"].(string))
+	if err := os.MkdirAll(stale, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stale, "SRUDB.dat"), []byte("left by a crashed restore"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	stdout, stderr, code = cliEnv(t, env, "restore", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--restic", bin,
 		"--restic-repo", repo, "--snapshot", diffID, "--to", to)
 	if code != 0 {
@@ -155,6 +164,9 @@ func TestResticChain(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "sets=3") {
 		t.Fatalf("the chain was not full + incremental + differential:\n%s", stderr)
+	}
+	if _, err := os.Stat(filepath.Join(to, ".esesnap-restic")); !os.IsNotExist(err) {
+		t.Fatalf("the scratch directory was left behind: %v", err)
 	}
 }
 

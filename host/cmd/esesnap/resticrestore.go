@@ -74,7 +74,7 @@ func chainFromRestic(cmd *cobra.Command, r *resticFlags, snapshot string, at tim
 		}
 		sets = append(sets, setDir)
 	}
-	return host.AssembleChain(ctx, sets, filepath.Join(dir, "chain"))
+	return host.AssembleChain(ctx, sets, filepath.Join(dir, "chain"), host.Scratch())
 }
 
 // pickSnapshot chooses by id (prefix), "latest", or the latest at or before at.
@@ -141,11 +141,13 @@ func dumpInto(ctx context.Context, o restic.Options, id, path, dir string) (*hos
 		pw.CloseWithError(err)
 		errc <- err
 	}()
-	m, xerr := host.ExtractTar(ctx, pr, dir)
+	m, xerr := host.ExtractTar(ctx, pr, dir, host.Scratch())
 	pr.CloseWithError(xerr)
 	derr := <-errc
-	if derr != nil {
-		return nil, derr
+	if xerr != nil {
+		// Either the extraction failed and restic dump then failed on its
+		// closed output, or restic failed first and xerr carries its error.
+		return nil, xerr
 	}
-	return m, xerr
+	return m, derr
 }

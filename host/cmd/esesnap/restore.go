@@ -60,7 +60,12 @@ restic dump, verifies every set, checks that the log generations are contiguous
 				var ch *host.Chain
 				work := filepath.Join(to, ".esesnap-restic")
 				// The sets read from restic (and the bases of page deltas)
-				// are scratch: staging takes what it needs from them.
+				// are scratch, unsynced: staging takes what it needs from
+				// them. A crashed restore's leftovers are removed first,
+				// never reused.
+				if err := os.RemoveAll(work); err != nil {
+					return withCode(ExitError, fmt.Errorf("remove the scratch directory of an earlier restore: %w", err))
+				}
 				defer os.RemoveAll(work)
 				ch, err = chainFromRestic(cmd, &rf, snapshot, when, work)
 				if err == nil {
