@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/esesnap/esesnap/ese"
@@ -225,6 +226,24 @@ func verifyLogFile(fsys FS, path string) (*format.LogCheck, error) {
 	return format.VerifyLog(f, st.Size(), path)
 }
 
+// copyContents copies size bytes from in to out, both new and at offset
+// 0. Between operating-system files the kernel copies (copy_file_range on
+// Linux), which for a database of gigabytes is several times faster than
+// going through a buffer; other files go through a 1 MiB buffer.
+func copyContents(out, in File, size int64) error {
+	if of, ok := out.(*os.File); ok {
+		if inf, ok := in.(*os.File); ok {
+			n, err := of.ReadFrom(io.LimitReader(inf, size))
+			if err == nil && n != size {
+				err = fmt.Errorf("copied %d of %d bytes", n, size)
+			}
+			return err
+		}
+	}
+	_, err := io.CopyBuffer(io.NewOffsetWriter(out, 0), io.NewSectionReader(in, 0, size), make([]byte, 1<<20))
+	return err
+}
+
 // copyFile copies src to a new file dst and syncs it. An existing dst with
 // the same size is left alone only if it is byte-identical.
 func copyFile(fsys FS, src, dst string) error {
@@ -247,8 +266,7 @@ func copyFile(fsys FS, src, dst string) error {
 	if err != nil {
 		return err
 	}
-	w := io.NewOffsetWriter(out, 0)
-	if _, err := io.Copy(w, io.NewSectionReader(in, 0, st.Size())); err != nil {
+	if err := copyContents(out, in, st.Size()); err != nil {
 		out.Close()
 		return err
 	}
