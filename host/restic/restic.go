@@ -322,7 +322,45 @@ func Snapshots(ctx context.Context, o Options, tags ...string) ([]Snapshot, erro
 
 // Dump streams one file of a snapshot (`restic dump ID PATH`) into w.
 func Dump(ctx context.Context, o Options, snapshot, path string, w io.Writer) error {
-	return o.run(ctx, "dump", w, "dump", snapshot, path)
+	return DumpWith(ctx, o, snapshot, path, func(r io.Reader) error {
+		_, err := io.Copy(w, r)
+		return err
+	})
+}
+
+// DumpWith runs `restic dump` and hands its output, the read end of the
+// pipe restic writes, to consume, with no copy in between. What consume
+// leaves unread is drained, so restic can finish. If consume fails, restic
+// is killed and consume's error returned, with restic's own message added
+// when restic had failed first (its early end of output is then what
+// consume saw).
+func DumpWith(ctx context.Context, o Options, snapshot, path string, consume func(io.Reader) error) error {
+	cmd := o.command(ctx, "dump", snapshot, path)
+	t := newTail(o.Stderr)
+	cmd.Stderr = t
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start restic dump: %w", err)
+	}
+	cerr := consume(out)
+	if cerr != nil {
+		killProcess(cmd)
+	} else {
+		io.Copy(io.Discard, out)
+	}
+	werr := cmd.Wait()
+	switch {
+	case cerr != nil && t.message() != "":
+		return fmt.Errorf("%w (restic dump: %s)", cerr, t.message())
+	case cerr != nil:
+		return cerr
+	case werr != nil:
+		return &ExitError{Op: "dump", Code: exitCode(werr), Message: t.message()}
+	}
+	return nil
 }
 
 // Init creates a repository (`restic init`), for tests and first runs.

@@ -134,20 +134,13 @@ func resolveDeltas(ctx context.Context, log hclog.Logger, o restic.Options, snap
 
 // dumpInto streams one snapshot's tar through restic dump into dir.
 func dumpInto(ctx context.Context, o restic.Options, id, path, dir string) (*host.Manifest, error) {
-	pr, pw := io.Pipe()
-	errc := make(chan error, 1)
-	go func() {
-		err := restic.Dump(ctx, o, id, path, pw)
-		pw.CloseWithError(err)
-		errc <- err
-	}()
-	m, xerr := host.ExtractTar(ctx, pr, dir, host.Scratch())
-	pr.CloseWithError(xerr)
-	derr := <-errc
-	if xerr != nil {
-		// Either the extraction failed and restic dump then failed on its
-		// closed output, or restic failed first and xerr carries its error.
-		return nil, xerr
+	var m *host.Manifest
+	err := restic.DumpWith(ctx, o, id, path, func(r io.Reader) (err error) {
+		m, err = host.ExtractTar(ctx, r, dir, host.Scratch())
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return m, derr
+	return m, nil
 }
