@@ -168,6 +168,14 @@ func TestResticChain(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(to, ".esesnap-restic")); !os.IsNotExist(err) {
 		t.Fatalf("the scratch directory was left behind: %v", err)
 	}
+
+	// A wrong password is a failed read from restic, not a set that does
+	// not verify.
+	_, stderr, code = cliEnv(t, append(env[:len(env):len(env)], "RESTIC_PASSWORD=wrong"), "restore", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--restic", bin,
+		"--restic-repo", repo, "--to", t.TempDir())
+	if code != ExitError || !strings.Contains(stderr, "reading from restic failed") || !strings.Contains(stderr, "wrong password") {
+		t.Fatalf("restore with a wrong password: exit %d, want %d\n%s", code, ExitError, stderr)
+	}
 }
 
 // TestResticFailuresLeaveNoSnapshot: a plugin that dies, a wrong password,

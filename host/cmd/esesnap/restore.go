@@ -10,6 +10,7 @@ import (
 
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/host"
+	"github.com/esesnap/esesnap/host/restic"
 	"github.com/esesnap/esesnap/protocol"
 	"github.com/spf13/cobra"
 )
@@ -79,11 +80,16 @@ restic dump, verifies every set, checks that the log generations are contiguous
 				}
 			}
 			if err != nil {
-				log.Error("restore: the backup set does not verify: " + err.Error())
+				code, what := ExitVerifyFailed, "the backup set does not verify"
+				var rerr *restic.ExitError
+				if errors.As(err, &rerr) {
+					code, what = ExitError, "reading from restic failed"
+				}
+				log.Error("restore: " + what + ": " + err.Error())
 				if h := hintFor(err); h != "" {
 					log.Error("what to do: " + h)
 				}
-				return withCode(ExitVerifyFailed, nil)
+				return withCode(code, nil)
 			}
 			res, err := stageRestore(cmd, &pf, setDir, m, li, to, logDir, systemDir)
 			if err != nil {
