@@ -265,6 +265,35 @@ func (s *DirSink) Abort() error {
 	return nil
 }
 
+// MoveFile moves src to dst, which must not exist, when both are on one
+// file system (a hard link, then src removed), and makes dst and its
+// directory entry durable. It returns false, leaving src as it is, when
+// they are not (the caller copies then). An existing dst is an error:
+// nothing is overwritten.
+func MoveFile(src, dst string) (bool, error) {
+	if err := os.Link(src, dst); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return false, fmt.Errorf("%s already exists; nothing is overwritten", dst)
+		}
+		return false, nil
+	}
+	f, err := os.OpenFile(dst, os.O_RDWR, 0)
+	if err == nil {
+		err = errors.Join(f.Sync(), f.Close())
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(dst))
+	}
+	if err == nil {
+		err = os.Remove(src)
+	}
+	if err != nil {
+		os.Remove(dst)
+		return false, fmt.Errorf("move %s to %s: %w", src, dst, err)
+	}
+	return true, nil
+}
+
 // syncDir makes the entries of dir durable. Windows cannot sync a directory
 // handle (NTFS journals renames itself), so it is a no-op there.
 func syncDir(dir string) error {

@@ -169,6 +169,25 @@ func TestResticChain(t *testing.T) {
 		t.Fatalf("the scratch directory was left behind: %v", err)
 	}
 
+	// The databases are moved into place before the plugin stages the
+	// logs; when the plugin then refuses (a log is in the way: restore
+	// never overwrites), they are removed again.
+	blocked := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(blocked, "logs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(blocked, "logs", "SRU00052.log"), []byte("in the way"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code = cliEnv(t, env, "restore", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--restic", bin,
+		"--restic-repo", repo, "--snapshot", diffID, "--to", blocked)
+	if code == 0 || !strings.Contains(stderr, "already exists") {
+		t.Fatalf("restore onto an existing log: exit %d\n%s", code, stderr)
+	}
+	if ents, _ := os.ReadDir(blocked); len(ents) != 1 {
+		t.Fatalf("a refused restore left %d entries in its directory, want only logs/", len(ents))
+	}
+
 	// A wrong password is a failed read from restic, not a set that does
 	// not verify.
 	_, stderr, code = cliEnv(t, append(env[:len(env):len(env)], "RESTIC_PASSWORD=wrong"), "restore", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--restic", bin,

@@ -91,7 +91,9 @@ restic dump, verifies every set, checks that the log generations are contiguous
 				}
 				return withCode(code, nil)
 			}
-			res, err := stageRestore(cmd, &pf, setDir, m, li, to, logDir, systemDir)
+			// Databases assembled from restic are scratch: they are moved
+			// into place rather than copied.
+			res, err := stageRestore(cmd, &pf, setDir, m, li, to, logDir, systemDir, rf.repo != "")
 			if err != nil {
 				log.Error("restore failed: " + err.Error())
 				if h := hintFor(err); h != "" {
@@ -163,7 +165,12 @@ func prepareSet(cmd *cobra.Command, set, to string) (string, *host.Manifest, err
 }
 
 // stageRestore asks the plugin to stage the verified set.
-func stageRestore(cmd *cobra.Command, pf *pluginFlags, setDir string, m *host.Manifest, li ese.LogInfo, to, logDir, systemDir string) (protocol.RestoreResult, error) {
+// stageRestore asks the plugin to stage the set in setDir. With move, the
+// databases (scratch files of this restore) are first moved to their place
+// in to, synced, as ESE's JetExternalRestore expects of a backup program:
+// no second copy of a database of gigabytes, in time or in disk space. If
+// the plugin then refuses the restore, they are removed again.
+func stageRestore(cmd *cobra.Command, pf *pluginFlags, setDir string, m *host.Manifest, li ese.LogInfo, to, logDir, systemDir string, move bool) (protocol.RestoreResult, error) {
 	client, err := pf.launch(cmd.Context(), cmd)
 	if err != nil {
 		return protocol.RestoreResult{}, err
@@ -178,10 +185,32 @@ func stageRestore(cmd *cobra.Command, pf *pluginFlags, setDir string, m *host.Ma
 		SystemDir:    systemDir,
 		Logs:         li,
 	}
+	var placed []string
 	for _, f := range m.Files {
 		if f.Role == protocol.RoleDatabase {
-			req.Databases = append(req.Databases, ese.RstMap{DatabaseName: filepath.Join(setDir, f.Name), NewDatabaseName: filepath.Join(to, f.Name)})
+			src, dst := filepath.Join(setDir, f.Name), filepath.Join(to, f.Name)
+			if move {
+				moved, err := host.MoveFile(src, dst)
+				if err != nil {
+					removeAll(placed)
+					return protocol.RestoreResult{}, err
+				}
+				if moved {
+					placed = append(placed, dst)
+				}
+			}
+			req.Databases = append(req.Databases, ese.RstMap{DatabaseName: src, NewDatabaseName: dst})
 		}
 	}
-	return client.Snapshotter().Restore(cmd.Context(), req)
+	res, err := client.Snapshotter().Restore(cmd.Context(), req)
+	if err != nil {
+		removeAll(placed)
+	}
+	return res, err
+}
+
+func removeAll(paths []string) {
+	for _, p := range paths {
+		os.Remove(p)
+	}
 }
