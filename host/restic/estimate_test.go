@@ -210,25 +210,8 @@ func TestEstimateMatchesResticDataAdded(t *testing.T) {
 // the cache, and the next backup reads the config again.
 func TestConfigCache(t *testing.T) {
 	o := testRepo(t)
-	ctx := context.Background()
 	data := randomBytes(8, 12<<20)
-	backup := func() *Sink {
-		t.Helper()
-		s, err := NewSink(ctx, o, BackupOptions{Filename: "set.tar"}, WithEstimate())
-		if err != nil {
-			t.Fatal(err)
-		}
-		w, err := s.Create(host.Entry{Name: "db.edb", Size: int64(len(data))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(data)
-		w.Close()
-		if err := s.Commit(ctx, []byte("{}"), time.Unix(0, 0)); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	backup := func() *Sink { t.Helper(); return estimateBackup(t, o, data) }
 	if backup().Estimate == nil {
 		t.Fatal("no estimate")
 	}
