@@ -178,9 +178,7 @@ func runBackup(cmd *cobra.Command, f *backupFlags) error {
 		sum.Error = toErrorJSON(err)
 	}
 	if f.json {
-		enc := json.NewEncoder(report)
-		enc.SetIndent("", "  ")
-		if eerr := enc.Encode(sum); eerr != nil {
+		if eerr := writeJSON(report, sum); eerr != nil {
 			return withCode(ExitError, eerr)
 		}
 	} else {
@@ -209,9 +207,7 @@ func failBackup(cmd *cobra.Command, f *backupFlags, report io.Writer, kind proto
 	}
 	if f.json {
 		sum := backupSummary{Kind: kind.String(), Set: set, Error: toErrorJSON(err), TruncatedLogs: []string{}, Warnings: []string{}, Elapsed: time.Since(start).Seconds()}
-		enc := json.NewEncoder(report)
-		enc.SetIndent("", "  ")
-		enc.Encode(sum)
+		writeJSON(report, sum) // the exit code and the log say it failed either way
 	}
 	log.Error("backup failed: " + err.Error())
 	if h := hintFor(err); h != "" {
@@ -369,6 +365,13 @@ type errorJSON struct {
 	File    string `json:"file,omitempty"`
 	Page    int64  `json:"page,omitempty"`
 	Hint    string `json:"hint,omitempty"`
+}
+
+// writeJSON prints v as indented JSON, the form of every --json.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 func toErrorJSON(err error) *errorJSON {

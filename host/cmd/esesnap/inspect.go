@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -76,9 +75,7 @@ failed verification, 2 usage error, 3 a file could not be read.`,
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				err = enc.Encode(rep)
+				err = writeJSON(out, rep)
 			} else {
 				err = inspect.WriteText(out, rep)
 			}

@@ -188,12 +188,27 @@ func TestResticChain(t *testing.T) {
 		t.Fatalf("a refused restore left %d entries in its directory, want only logs/", len(ents))
 	}
 
+	// --json says the same for scripts.
+	stdout, stderr, code = cliEnv(t, env, "restore", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--restic", bin,
+		"--restic-repo", repo, "--snapshot", diffID, "--to", t.TempDir(), "--json")
+	var rs restoreSummary
+	if err := json.Unmarshal([]byte(stdout), &rs); code != 0 || err != nil {
+		t.Fatalf("restore --json: exit %d, %v\n%s\n%s", code, err, stdout, stderr)
+	}
+	if !rs.OK || rs.Sets != 3 || rs.GenLow != 81 || rs.GenHigh != 82 || rs.Kind != "full" || len(rs.Staged) != 3 || !strings.HasSuffix(rs.Staged[0], "SRUDB.dat") {
+		t.Fatalf("restore --json: %+v", rs)
+	}
+
 	// A wrong password is a failed read from restic, not a set that does
 	// not verify.
-	_, stderr, code = cliEnv(t, append(env[:len(env):len(env)], "RESTIC_PASSWORD=wrong"), "restore", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--restic", bin,
-		"--restic-repo", repo, "--to", t.TempDir())
+	stdout, stderr, code = cliEnv(t, append(env[:len(env):len(env)], "RESTIC_PASSWORD=wrong"), "restore", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--restic", bin,
+		"--restic-repo", repo, "--to", t.TempDir(), "--json")
 	if code != ExitError || !strings.Contains(stderr, "reading from restic failed") || !strings.Contains(stderr, "wrong password") {
 		t.Fatalf("restore with a wrong password: exit %d, want %d\n%s", code, ExitError, stderr)
+	}
+	rs = restoreSummary{}
+	if err := json.Unmarshal([]byte(stdout), &rs); err != nil || rs.OK || rs.Error == nil || !strings.Contains(rs.Error.Message, "wrong password") {
+		t.Fatalf("restore --json with a wrong password: %v\n%s", err, stdout)
 	}
 }
 

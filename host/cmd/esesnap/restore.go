@@ -19,6 +19,7 @@ func newRestoreCmd() *cobra.Command {
 	var pf pluginFlags
 	var rf resticFlags
 	var set, to, logDir, systemDir, snapshot, at string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "restore (--set SET | --restic-repo REPO [--snapshot ID] [--at TIME]) --to DIR",
 		Short: "Verify a backup set and stage it for ESE recovery through the plugin's Restore",
@@ -51,6 +52,7 @@ restic dump, verifies every set, checks that the log generations are contiguous
 			var m *host.Manifest
 			var err error
 			var li ese.LogInfo
+			sets := 1
 			if rf.repo != "" {
 				var when time.Time
 				if at != "" {
@@ -70,7 +72,7 @@ restic dump, verifies every set, checks that the log generations are contiguous
 				defer os.RemoveAll(work)
 				ch, err = chainFromRestic(cmd, &rf, snapshot, when, work)
 				if err == nil {
-					setDir, m, li = ch.Dir, ch.Sets[0], ch.Logs
+					setDir, m, li, sets = ch.Dir, ch.Sets[0], ch.Logs, len(ch.Sets)
 					log.Info("backup chain assembled", "sets", len(ch.Sets), "logs", fmt.Sprintf("%d..%d", li.GenLow, li.GenHigh))
 				}
 			} else {
@@ -79,29 +81,41 @@ restic dump, verifies every set, checks that the log generations are contiguous
 					li = ese.LogInfo{GenLow: m.ESE.GenLow, GenHigh: m.ESE.GenHigh, BaseName: m.ESE.BaseName}
 				}
 			}
-			if err != nil {
-				code, what := ExitVerifyFailed, "the backup set does not verify"
-				var rerr *restic.ExitError
-				if errors.As(err, &rerr) {
-					code, what = ExitError, "reading from restic failed"
-				}
+			out := cmd.OutOrStdout()
+			fail := func(code int, what string, err error) error {
 				log.Error("restore: " + what + ": " + err.Error())
 				if h := hintFor(err); h != "" {
 					log.Error("what to do: " + h)
 				}
+				if asJSON {
+					writeJSON(out, restoreSummary{Error: toErrorJSON(err), Staged: []string{}, Warnings: []string{}})
+				}
 				return withCode(code, nil)
+			}
+			if err != nil {
+				var rerr *restic.ExitError
+				if errors.As(err, &rerr) {
+					return fail(ExitError, "reading from restic failed", err)
+				}
+				return fail(ExitVerifyFailed, "the backup set does not verify", err)
 			}
 			// Databases assembled from restic are scratch: they are moved
 			// into place rather than copied.
 			res, err := stageRestore(cmd, &pf, setDir, m, li, to, logDir, systemDir, rf.repo != "")
 			if err != nil {
-				log.Error("restore failed: " + err.Error())
-				if h := hintFor(err); h != "" {
-					log.Error("what to do: " + h)
-				}
-				return withCode(exitFor(err), nil)
+				return fail(exitFor(err), "staging failed", err)
 			}
-			out := cmd.OutOrStdout()
+			if asJSON {
+				sum := restoreSummary{OK: true, Kind: m.Kind.String(), Started: m.Started, Sets: sets, GenLow: li.GenLow, GenHigh: li.GenHigh, BaseName: li.BaseName,
+					Staged: res.Staged, RecoveryCommand: res.RecoveryCommand, Warnings: res.Warnings}
+				if sum.Warnings == nil {
+					sum.Warnings = []string{}
+				}
+				if err := writeJSON(out, sum); err != nil {
+					return withCode(ExitError, err)
+				}
+				return nil
+			}
 			fmt.Fprintf(out, "staged for recovery (%s backup of %s, logs %d..%d):\n", m.Kind, m.Started.Format("2006-01-02 15:04:05Z"), li.GenLow, li.GenHigh)
 			for _, s := range res.Staged {
 				fmt.Fprintf(out, "  %s\n", s)
@@ -126,8 +140,26 @@ restic dump, verifies every set, checks that the log generations are contiguous
 	f.StringVar(&rf.repo, "restic-repo", "", "restore from this restic repository")
 	f.StringVar(&rf.binary, "restic", "restic", "restic executable")
 	f.StringArrayVar(&rf.args, "restic-arg", nil, "extra restic global option, such as --password-file=F (repeatable)")
+	f.BoolVar(&asJSON, "json", false, "print the result as JSON on stdout (logs stay on stderr)")
 	return cmd
 }
+
+// restoreSummary is `restore --json`.
+type restoreSummary struct {
+	OK       bool      `json:"ok"`
+	Kind     string    `json:"kind,omitempty"`    // of the (first) set: full, copy
+	Started  time.Time `json:"started,omitzero"`  // when that backup started
+	Sets     int       `json:"sets,omitempty"`    // sets in the chain, 1 without restic
+	GenLow   uint32    `json:"gen_low,omitempty"` // log range staged for recovery
+	GenHigh  uint32    `json:"gen_high,omitempty"`
+	BaseName string    `json:"base_name,omitempty"`
+	Staged   []string  `json:"staged"`
+	// RecoveryCommand finishes recovery; empty when the plugin did.
+	RecoveryCommand []string   `json:"recovery_command,omitempty"`
+	Warnings        []string   `json:"warnings"`
+	Error           *errorJSON `json:"error,omitempty"`
+}
+
 
 // prepareSet verifies the set and returns a directory holding its files: the
 // set itself, or for a tar its extraction under DIR/.esesnap-set.

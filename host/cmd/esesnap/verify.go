@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -39,9 +38,7 @@ anything fails.`,
 				if err != nil {
 					v.Error = toErrorJSON(err)
 				}
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				enc.Encode(v)
+				writeJSON(out, v)
 			}
 			if err != nil {
 				log := loggerFrom(cmd)
