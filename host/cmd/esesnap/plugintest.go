@@ -16,6 +16,7 @@ import (
 func newPluginTestCmd() *cobra.Command {
 	var pf pluginFlags
 	var source string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "plugin-test PLUGIN",
 		Short: "Run the conformance suite against any snapshot plugin binary",
@@ -39,13 +40,32 @@ suits ESE plugins and directory plugins alike). Exit 1 when a check fails.`,
 				}
 				source = dir
 			}
+			out := cmd.OutOrStdout()
+			var sum pluginTestSummary
+			finish := func(code int) error {
+				if asJSON {
+					if err := writeJSON(out, sum); err != nil {
+						return withCode(ExitError, err)
+					}
+				}
+				if code == ExitOK {
+					return nil
+				}
+				return withCode(code, nil)
+			}
 			client, err := pf.launch(cmd.Context(), cmd)
 			if err != nil {
 				log.Error("handshake: FAIL: " + err.Error())
-				return withCode(ExitVerifyFailed, nil)
+				sum.Checks = []checkJSON{{Name: "handshake", Status: "fail", Error: err.Error()}}
+				sum.Failed = 1
+				return finish(ExitVerifyFailed)
 			}
 			defer func() { client.Close() }()
-			fmt.Fprintf(cmd.OutOrStdout(), "ok    handshake (protocol version %d, data pipe %v)\n", client.ProtocolVersion(), client.DataPipe())
+			sum.ProtocolVersion, sum.DataPipe = client.ProtocolVersion(), client.DataPipe()
+			sum.Checks = append(sum.Checks, checkJSON{Name: "handshake", Status: "ok"})
+			if !asJSON {
+				fmt.Fprintf(out, "ok    handshake (protocol version %d, data pipe %v)\n", client.ProtocolVersion(), client.DataPipe())
+			}
 			tgt := conformance.Target{
 				Snapshotter: client.Snapshotter(),
 				Source:      protocol.Source{InstanceDir: source},
@@ -59,25 +79,61 @@ suits ESE plugins and directory plugins alike). Exit 1 when a check fails.`,
 					return c.Snapshotter(), nil
 				},
 			}
-			failed := conformance.RunAll(cmd.Context(), tgt, func(name string, err error, elapsed time.Duration) {
+			sum.Failed = conformance.RunAll(cmd.Context(), tgt, func(name string, err error, elapsed time.Duration) {
+				c := checkJSON{Name: name, Status: "ok", Milliseconds: elapsed.Milliseconds()}
 				switch {
 				case err == nil:
-					fmt.Fprintf(cmd.OutOrStdout(), "ok    %s (%s)\n", name, elapsed.Round(time.Millisecond))
 				case errors.Is(err, conformance.ErrSkip):
-					fmt.Fprintf(cmd.OutOrStdout(), "skip  %s: %v\n", name, err)
+					c.Status, c.Error = "skip", err.Error()
 				default:
-					fmt.Fprintf(cmd.OutOrStdout(), "FAIL  %s (%s): %v\n", name, elapsed.Round(time.Millisecond), err)
+					c.Status, c.Error = "fail", err.Error()
+				}
+				sum.Checks = append(sum.Checks, c)
+				if asJSON {
+					return
+				}
+				switch c.Status {
+				case "ok":
+					fmt.Fprintf(out, "ok    %s (%s)\n", name, elapsed.Round(time.Millisecond))
+				case "skip":
+					fmt.Fprintf(out, "skip  %s: %v\n", name, err)
+				default:
+					fmt.Fprintf(out, "FAIL  %s (%s): %v\n", name, elapsed.Round(time.Millisecond), err)
 				}
 			})
-			if failed > 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "%d check(s) failed\n", failed)
-				return withCode(ExitVerifyFailed, nil)
+			sum.OK = sum.Failed == 0
+			switch {
+			case asJSON:
+			case sum.OK:
+				fmt.Fprintln(out, "all checks passed")
+			default:
+				fmt.Fprintf(out, "%d check(s) failed\n", sum.Failed)
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), "all checks passed")
-			return nil
+			if !sum.OK {
+				return finish(ExitVerifyFailed)
+			}
+			return finish(ExitOK)
 		},
 	}
 	pf.register(cmd)
 	cmd.Flags().StringVar(&source, "source", "", "what the plugin backs up (default: a generated synthetic ESE set)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON on stdout (logs stay on stderr)")
 	return cmd
+}
+
+// pluginTestSummary is `plugin-test --json`.
+type pluginTestSummary struct {
+	OK              bool        `json:"ok"`
+	ProtocolVersion int         `json:"protocol_version,omitempty"`
+	DataPipe        bool        `json:"data_pipe"`
+	Failed          int         `json:"failed"`
+	Checks          []checkJSON `json:"checks"`
+}
+
+// checkJSON is one conformance check: status ok, skip or fail.
+type checkJSON struct {
+	Name         string `json:"name"`
+	Status       string `json:"status"`
+	Error        string `json:"error,omitempty"`
+	Milliseconds int64  `json:"ms"`
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +28,11 @@ func TestPluginTestCommand(t *testing.T) {
 	if code != ExitOK || !strings.Contains(stdout, "all checks passed") {
 		t.Fatalf("dirsnap plugin: exit %d\n%s\n%s", code, stdout, stderr)
 	}
+	stdout, stderr, code = cli(t, "plugin-test", bin, "--json")
+	var sum pluginTestSummary
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil || code != ExitOK || !sum.OK || sum.Failed != 0 || len(sum.Checks) < 10 || sum.Checks[0] != (checkJSON{Name: "handshake", Status: "ok"}) {
+		t.Fatalf("dirsnap plugin --json: exit %d, %v, %+v\n%s", code, err, sum, stderr)
+	}
 
 	notPlugin := filepath.Join(t.TempDir(), "not-a-plugin")
 	if err := os.WriteFile(notPlugin, []byte("#!/bin/sh\necho hello\n"), 0o755); err != nil {
@@ -35,5 +41,10 @@ func TestPluginTestCommand(t *testing.T) {
 	stdout, _, code = cli(t, "plugin-test", notPlugin)
 	if code != ExitVerifyFailed {
 		t.Fatalf("a program that is no plugin: exit %d\n%s", code, stdout)
+	}
+	stdout, _, code = cli(t, "plugin-test", notPlugin, "--json")
+	sum = pluginTestSummary{}
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil || code != ExitVerifyFailed || sum.OK || len(sum.Checks) != 1 || sum.Checks[0].Status != "fail" {
+		t.Fatalf("a program that is no plugin, --json: exit %d, %v\n%s", code, err, stdout)
 	}
 }
