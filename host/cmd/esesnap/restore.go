@@ -160,7 +160,6 @@ type restoreSummary struct {
 	Error           *errorJSON `json:"error,omitempty"`
 }
 
-
 // prepareSet verifies the set and returns a directory holding its files: the
 // set itself, or for a tar its extraction under DIR/.esesnap-set.
 func prepareSet(cmd *cobra.Command, set, to string) (string, *host.Manifest, error) {
