@@ -21,12 +21,12 @@ import (
 // the index files it held when the list was made (index files are never
 // changed in place: restic writes new ones and deletes old ones). After a
 // backup whose estimate matched restic's data_added, the stream's own
-// chunk ids are added and the new index files recorded, so the next backup
+// chunk ids are added and the new index file recorded, so the next backup
 // needs no restic call at all. The file holds blob ids, which are hashes
 // of the backed-up data, so it is written with mode 0600 like restic's own
-// cache. If another writer adds blobs at the same time, the estimate of a
-// later backup may count them as new; it then lands far from data_added
-// and the cache is dropped (see Sink.Commit).
+// cache. Another writer's index files make the cache stale (see update); a
+// prediction from the cache that still lands far from data_added drops it
+// (see Sink.Commit).
 
 // blobCacheMagic starts a blob cache file; the version is in the name.
 const blobCacheMagic = "ESBLOBS1"

@@ -32,12 +32,8 @@ func (o Options) Location() string {
 	if o.Repo != "" {
 		return absLocal(o.Repo)
 	}
-	env := o.Env
-	if env == nil {
-		env = os.Environ()
-	}
 	var loc []string
-	for _, kv := range env {
+	for _, kv := range o.environ() {
 		for _, k := range []string{"RESTIC_REPOSITORY=", "RESTIC_REPOSITORY_FILE="} {
 			if v, ok := strings.CutPrefix(kv, k); ok {
 				loc = append(loc, k+absLocal(v))
@@ -133,11 +129,7 @@ func (o Options) configFileSum() string {
 func (o Options) localDir() string {
 	repo := o.Repo
 	if repo == "" {
-		env := o.Env
-		if env == nil {
-			env = os.Environ()
-		}
-		for _, kv := range env {
+		for _, kv := range o.environ() {
 			if v, ok := strings.CutPrefix(kv, "RESTIC_REPOSITORY="); ok {
 				repo = v
 			}

@@ -53,11 +53,16 @@ func (o Options) command(ctx context.Context, args ...string) *exec.Cmd {
 	all = append(all, args...)
 	cmd := exec.CommandContext(ctx, bin, all...)
 	ownGroup(cmd)
-	cmd.Env = o.Env
-	if cmd.Env == nil {
-		cmd.Env = os.Environ()
-	}
+	cmd.Env = o.environ()
 	return cmd
+}
+
+// environ is the environment restic runs with: Env, or esesnap's own.
+func (o Options) environ() []string {
+	if o.Env != nil {
+		return o.Env
+	}
+	return os.Environ()
 }
 
 // ExitError is a restic run that failed, with its exit code and the message

@@ -116,15 +116,15 @@ func (s *Sink) Commit(ctx context.Context, manifest []byte, modTime time.Time) e
 	}
 	if est != nil {
 		fromCache := s.prep.cached || s.prep.bc != nil && s.prep.bc.fromCache
-		switch {
-		case !plausible(est, sum) && fromCache:
+		switch ok := plausible(est, sum); {
+		case !ok && fromCache:
 			// The location holds another repository than the cached
 			// config says, or blobs the cached list lacks: forget both,
 			// and report no estimate rather than a wrong one.
 			s.opts.forgetConfig()
 			s.prep.bc.forget()
 			est = nil
-		case plausible(est, sum) && s.prep.bc != nil:
+		case ok && s.prep.bc != nil:
 			// Every chunk of the stream is in the repository now.
 			if s.prep.est.AddIDs(s.prep.blobs) {
 				s.prep.bc.update(s.prep.blobs)
@@ -283,7 +283,6 @@ type estimatingWriter struct {
 	prep   *estimatePrep
 	restic io.Writer
 	ready  bool
-	off    bool // no estimate: prep failed
 }
 
 func (w *estimatingWriter) Write(b []byte) (int, error) {
@@ -292,7 +291,7 @@ func (w *estimatingWriter) Write(b []byte) (int, error) {
 			if w.ctx.Err() != nil {
 				return 0, err
 			}
-			w.off = true // Commit reports prep's error as EstimateErr
+			// No estimator: Commit reports prep's error as EstimateErr.
 		} else {
 			w.prep.mu.Lock()
 			w.prep.flushMarks()
@@ -300,7 +299,7 @@ func (w *estimatingWriter) Write(b []byte) (int, error) {
 		}
 		w.ready = true
 	}
-	if !w.off {
+	if w.prep.est != nil {
 		if _, err := w.prep.est.Write(b); err != nil {
 			return 0, fmt.Errorf("estimate restic's new data: %w", err)
 		}
