@@ -36,11 +36,7 @@ import (
 // it into restic backup --stdin through the sink's stdin, with no plugin,
 // no page verification and no tar building.
 func BenchmarkResticOverhead(b *testing.B) {
-	bin, err := exec.LookPath("restic")
-	if err != nil {
-		out, _ := exec.Command("go", "env", "GOPATH").Output()
-		bin = filepath.Join(string(out[:len(out)-1]), "bin", "restic")
-	}
+	bin := resticBinary(b)
 	dir := b.TempDir()
 	set, err := synth.Generate(context.Background(), synth.Options{Dir: filepath.Join(dir, "ese"), PageSize: 8192, Pages: 1<<30/8192 - 2, Seed: 3})
 	if err != nil {
@@ -189,11 +185,7 @@ func hashPipeFloor(b *testing.B, bin, repo string, env []string, tarFile string)
 // what it restores, so each time includes a sync of the file systems
 // afterwards: a restore is done when its files are on disk.
 func BenchmarkResticRestore(b *testing.B) {
-	bin, err := exec.LookPath("restic")
-	if err != nil {
-		out, _ := exec.Command("go", "env", "GOPATH").Output()
-		bin = filepath.Join(string(bytes.TrimSpace(out)), "bin", "restic")
-	}
+	bin := resticBinary(b)
 	dir := b.TempDir()
 	set, err := synth.Generate(context.Background(), synth.Options{Dir: filepath.Join(dir, "ese"), PageSize: 8192, Pages: 1<<30/8192 - 2, Seed: 5})
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 )
 
 // resticBinary finds the real restic (CI installs it with go install).
-func resticBinary(t *testing.T) string {
+func resticBinary(t testing.TB) string {
 	t.Helper()
 	if p, err := exec.LookPath("restic"); err == nil {
 		return p
