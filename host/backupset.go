@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/protocol"
 )
 
@@ -273,7 +274,7 @@ func (s *DirSink) Abort() error {
 func MoveFile(src, dst string) (bool, error) {
 	if err := os.Link(src, dst); err != nil {
 		if errors.Is(err, os.ErrExist) {
-			return false, fmt.Errorf("%s already exists; nothing is overwritten", dst)
+			return false, &ese.Error{Code: ese.ErrFileAlreadyExists, Op: "restore", File: dst, Err: errors.New("already exists; nothing is overwritten")}
 		}
 		return false, nil
 	}

@@ -290,6 +290,8 @@ func ioCode(err error) ese.Code {
 		return ese.ErrFileNotFound
 	case errors.Is(err, fs.ErrPermission):
 		return ese.ErrFileAccessDenied
+	case errors.Is(err, fs.ErrExist):
+		return ese.ErrFileAlreadyExists
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return ese.ErrFileIOBeyondEOF
 	}

@@ -261,7 +261,7 @@ func copyFile(fsys FS, src, dst string) error {
 	}
 	out, err := fsys.Create(dst)
 	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("%s already exists; restore never overwrites files", dst)
+		return fmt.Errorf("%s: %w; restore never overwrites files", dst, fs.ErrExist)
 	}
 	if err != nil {
 		return err

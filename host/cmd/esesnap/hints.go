@@ -44,6 +44,7 @@ var hints = map[ese.Code]string{
 	ese.ErrDatabasePatchFileMismatch:     "the database copy's trailer does not match its header: the copy is damaged or from another backup",
 	ese.ErrStartingRestoreLogTooHigh:     "the restore starts after the first log the database copy needs; include the earlier backups of the chain",
 	ese.ErrEndingRestoreLogTooLow:        "the restore ends before the last log the database copy needs; include the later logs",
+	ese.ErrFileAlreadyExists:             "the target already holds a file of that name, and nothing is overwritten: restore into an empty directory (--to, --log-dir) or move the file away",
 }
 
 // hintFor returns the advice for err: a JET_err hint, or one for a plugin

@@ -181,7 +181,7 @@ func TestResticChain(t *testing.T) {
 	}
 	_, stderr, code = cliEnv(t, env, "restore", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--restic", bin,
 		"--restic-repo", repo, "--snapshot", diffID, "--to", blocked)
-	if code == 0 || !strings.Contains(stderr, "already exists") {
+	if code == 0 || !strings.Contains(stderr, "already exists") || !strings.Contains(stderr, "JET_errFileAlreadyExists") || !strings.Contains(stderr, "restore into an empty directory") {
 		t.Fatalf("restore onto an existing log: exit %d\n%s", code, stderr)
 	}
 	if ents, _ := os.ReadDir(blocked); len(ents) != 1 {
