@@ -26,6 +26,7 @@ type grpcClient struct {
 }
 
 var _ protocol.Snapshotter = (*grpcClient)(nil)
+var _ protocol.SessionKeeper = (*grpcClient)(nil)
 
 func newGRPCClient(done context.Context, client snapshotv1.SnapshotServiceClient, pipe *pipeReader) *grpcClient {
 	return &grpcClient{client: client, done: done, pipe: pipe}
@@ -237,6 +238,16 @@ func (c *grpcClient) End(ctx context.Context, session string, req protocol.EndRe
 		return out, c.callErr(err, false)
 	}
 	return protocol.FromProtoEndResult(res), nil
+}
+
+// Keepalive resets the plugin's idle watchdog for a session. A plugin
+// without the call answers Unimplemented, which is returned as it is.
+func (c *grpcClient) Keepalive(ctx context.Context, session string) error {
+	_, err := c.client.Keepalive(ctx, &snapshotv1.Keepalive_Request{SessionId: session})
+	if err != nil {
+		return c.callErr(err, false)
+	}
+	return nil
 }
 
 // Restore stages a backup set.

@@ -134,6 +134,21 @@ func (s *grpcServer) End(ctx context.Context, req *snapshotv1.End_Request) (_ *s
 	return protocol.ToProtoEndResult(res), nil
 }
 
+// Keepalive resets a session's idle watchdog when the Snapshotter
+// implements protocol.SessionKeeper, and answers Unimplemented otherwise, as
+// a plugin built before the call existed would.
+func (s *grpcServer) Keepalive(ctx context.Context, req *snapshotv1.Keepalive_Request) (_ *snapshotv1.Keepalive_Response, err error) {
+	defer s.recoverPanic("Keepalive", &err)
+	k, ok := s.impl.(protocol.SessionKeeper)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "this plugin has no Keepalive")
+	}
+	if err := k.Keepalive(ctx, req.GetSessionId()); err != nil {
+		return nil, protocol.ToStatus(err)
+	}
+	return &snapshotv1.Keepalive_Response{}, nil
+}
+
 // Restore stages a backup set.
 func (s *grpcServer) Restore(ctx context.Context, req *snapshotv1.Restore_Request) (_ *snapshotv1.Restore_Response, err error) {
 	defer s.recoverPanic("Restore", &err)

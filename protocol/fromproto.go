@@ -2,7 +2,9 @@ package protocol
 
 import (
 	"maps"
+	"math"
 	"slices"
+	"time"
 
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/protocol/snapshotv1"
@@ -28,6 +30,7 @@ func FromProtoInfo(m *snapshotv1.Info_Response) Info {
 		Kinds:         kinds,
 		MaxChunkBytes: int(m.GetMaxChunkBytes()),
 		Capabilities:  slices.Clone(m.GetCapabilities()),
+		IdleTimeout:   time.Duration(min(m.GetIdleTimeoutMs(), uint64(math.MaxInt64/time.Millisecond))) * time.Millisecond,
 	}
 }
 

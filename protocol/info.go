@@ -1,6 +1,9 @@
 package protocol
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // Info describes a plugin: who it is and what it can do.
 type Info struct {
@@ -9,6 +12,10 @@ type Info struct {
 	Kinds         []Kind   // the backup kinds Begin accepts
 	MaxChunkBytes int      // largest chunk Read sends, at most MaxChunkBytes
 	Capabilities  []string // optional features, such as CapabilityRestore
+	// IdleTimeout is how long a session may go without a call before the
+	// plugin aborts it; 0 means the plugin does not say. A host that keeps
+	// a session open for longer (a slow sink commit) sends Keepalive.
+	IdleTimeout time.Duration
 }
 
 // Capabilities a plugin may list in Info.Capabilities. Hosts ignore names
@@ -21,6 +28,9 @@ const (
 	// CapabilityVerify means the plugin verifies what it streams (for ESE,
 	// every page checksum and the log chain) and fails Read on damage.
 	CapabilityVerify = "verify"
+	// CapabilityKeepalive means the plugin implements SessionKeeper: a
+	// Keepalive call resets a session's idle watchdog.
+	CapabilityKeepalive = "keepalive"
 )
 
 // Supports reports whether Begin accepts kind k.

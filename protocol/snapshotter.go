@@ -51,3 +51,15 @@ type Snapshotter interface {
 	// Restore stages a backup set for recovery. It needs no session.
 	Restore(ctx context.Context, req RestoreRequest) (RestoreResult, error)
 }
+
+// SessionKeeper is implemented by Snapshotters whose sessions expire when
+// the host makes no call for a while (Info.IdleTimeout). A host that keeps a
+// session open without calling it, as while its sink commits a large set,
+// calls Keepalive at intervals well within the timeout; it is a separate
+// interface so that existing Snapshotters need not change.
+type SessionKeeper interface {
+	// Keepalive resets the idle watchdog of the session. It fails when the
+	// session is over (ended, or aborted by the plugin), with the reason, so
+	// that a host learns before it commits a set that End cannot succeed.
+	Keepalive(ctx context.Context, session string) error
+}

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/protocol/snapshotv1"
@@ -29,6 +30,7 @@ func ToProtoInfo(i Info) *snapshotv1.Info_Response {
 		Kinds:         kinds,
 		MaxChunkBytes: toUint32(i.MaxChunkBytes),
 		Capabilities:  slices.Clone(i.Capabilities),
+		IdleTimeoutMs: uint64(max(i.IdleTimeout, 0) / time.Millisecond),
 	}
 }
 

@@ -864,6 +864,43 @@ func (x *ErrorDetail) GetCause() string {
 	return ""
 }
 
+// Keepalive keeps a session from being aborted as idle.
+type Keepalive struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Keepalive) Reset() {
+	*x = Keepalive{}
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Keepalive) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Keepalive) ProtoMessage() {}
+
+func (x *Keepalive) ProtoReflect() protoreflect.Message {
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Keepalive.ProtoReflect.Descriptor instead.
+func (*Keepalive) Descriptor() ([]byte, []int) {
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{11}
+}
+
 // Request takes no arguments.
 type Info_Request struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -873,7 +910,7 @@ type Info_Request struct {
 
 func (x *Info_Request) Reset() {
 	*x = Info_Request{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[11]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -885,7 +922,7 @@ func (x *Info_Request) String() string {
 func (*Info_Request) ProtoMessage() {}
 
 func (x *Info_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[11]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -917,14 +954,18 @@ type Info_Response struct {
 	MaxChunkBytes uint32 `protobuf:"varint,4,opt,name=max_chunk_bytes,json=maxChunkBytes,proto3" json:"max_chunk_bytes,omitempty"`
 	// capabilities names optional features the plugin supports, such as
 	// "restore", "truncate-logs" or "verify"; unknown names are ignored.
-	Capabilities  []string `protobuf:"bytes,5,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
+	Capabilities []string `protobuf:"bytes,5,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
+	// idle_timeout_ms is how long a session may go without a call before
+	// the plugin aborts it (the host vanished); 0 means not said. Hosts send
+	// Keepalive well within it.
+	IdleTimeoutMs uint64 `protobuf:"varint,6,opt,name=idle_timeout_ms,json=idleTimeoutMs,proto3" json:"idle_timeout_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Info_Response) Reset() {
 	*x = Info_Response{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[12]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -936,7 +977,7 @@ func (x *Info_Response) String() string {
 func (*Info_Response) ProtoMessage() {}
 
 func (x *Info_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[12]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -987,6 +1028,13 @@ func (x *Info_Response) GetCapabilities() []string {
 	return nil
 }
 
+func (x *Info_Response) GetIdleTimeoutMs() uint64 {
+	if x != nil {
+		return x.IdleTimeoutMs
+	}
+	return 0
+}
+
 // Request says what to back up and how.
 type Begin_Request struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1000,7 +1048,7 @@ type Begin_Request struct {
 
 func (x *Begin_Request) Reset() {
 	*x = Begin_Request{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[14]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1012,7 +1060,7 @@ func (x *Begin_Request) String() string {
 func (*Begin_Request) ProtoMessage() {}
 
 func (x *Begin_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[14]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1054,7 +1102,7 @@ type Begin_Response struct {
 
 func (x *Begin_Response) Reset() {
 	*x = Begin_Response{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[15]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1066,7 +1114,7 @@ func (x *Begin_Response) String() string {
 func (*Begin_Response) ProtoMessage() {}
 
 func (x *Begin_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[15]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1100,7 +1148,7 @@ type Files_Request struct {
 
 func (x *Files_Request) Reset() {
 	*x = Files_Request{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[16]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1112,7 +1160,7 @@ func (x *Files_Request) String() string {
 func (*Files_Request) ProtoMessage() {}
 
 func (x *Files_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[16]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1149,7 +1197,7 @@ type Files_Response struct {
 
 func (x *Files_Response) Reset() {
 	*x = Files_Response{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[17]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1161,7 +1209,7 @@ func (x *Files_Response) String() string {
 func (*Files_Response) ProtoMessage() {}
 
 func (x *Files_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[17]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1206,7 +1254,7 @@ type Read_Request struct {
 
 func (x *Read_Request) Reset() {
 	*x = Read_Request{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[18]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1218,7 +1266,7 @@ func (x *Read_Request) String() string {
 func (*Read_Request) ProtoMessage() {}
 
 func (x *Read_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[18]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1286,7 +1334,7 @@ type Read_Chunk struct {
 
 func (x *Read_Chunk) Reset() {
 	*x = Read_Chunk{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[19]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1298,7 +1346,7 @@ func (x *Read_Chunk) String() string {
 func (*Read_Chunk) ProtoMessage() {}
 
 func (x *Read_Chunk) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[19]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1352,7 +1400,7 @@ type End_Request struct {
 
 func (x *End_Request) Reset() {
 	*x = End_Request{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[20]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1364,7 +1412,7 @@ func (x *End_Request) String() string {
 func (*End_Request) ProtoMessage() {}
 
 func (x *End_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[20]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1421,7 +1469,7 @@ type End_Response struct {
 
 func (x *End_Response) Reset() {
 	*x = End_Response{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[21]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1433,7 +1481,7 @@ func (x *End_Response) String() string {
 func (*End_Response) ProtoMessage() {}
 
 func (x *End_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[21]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1503,7 +1551,7 @@ type Restore_Request struct {
 
 func (x *Restore_Request) Reset() {
 	*x = Restore_Request{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[22]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1515,7 +1563,7 @@ func (x *Restore_Request) String() string {
 func (*Restore_Request) ProtoMessage() {}
 
 func (x *Restore_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[22]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1590,7 +1638,7 @@ type Restore_Response struct {
 
 func (x *Restore_Response) Reset() {
 	*x = Restore_Response{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[23]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1602,7 +1650,7 @@ func (x *Restore_Response) String() string {
 func (*Restore_Response) ProtoMessage() {}
 
 func (x *Restore_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[23]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1639,19 +1687,103 @@ func (x *Restore_Response) GetWarnings() []string {
 	return nil
 }
 
+// Request names the session.
+type Keepalive_Request struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// session_id is the id Begin returned.
+	SessionId     string `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Keepalive_Request) Reset() {
+	*x = Keepalive_Request{}
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Keepalive_Request) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Keepalive_Request) ProtoMessage() {}
+
+func (x *Keepalive_Request) ProtoReflect() protoreflect.Message {
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Keepalive_Request.ProtoReflect.Descriptor instead.
+func (*Keepalive_Request) Descriptor() ([]byte, []int) {
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{11, 0}
+}
+
+func (x *Keepalive_Request) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+// Response is empty: success means the session is alive.
+type Keepalive_Response struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Keepalive_Response) Reset() {
+	*x = Keepalive_Response{}
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Keepalive_Response) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Keepalive_Response) ProtoMessage() {}
+
+func (x *Keepalive_Response) ProtoReflect() protoreflect.Message {
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Keepalive_Response.ProtoReflect.Descriptor instead.
+func (*Keepalive_Response) Descriptor() ([]byte, []int) {
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{11, 1}
+}
+
 var File_snapshot_v1_snapshot_proto protoreflect.FileDescriptor
 
 const file_snapshot_v1_snapshot_proto_rawDesc = "" +
 	"\n" +
-	"\x1asnapshot/v1/snapshot.proto\x12\x13esesnap.snapshot.v1\"\xc9\x01\n" +
+	"\x1asnapshot/v1/snapshot.proto\x12\x13esesnap.snapshot.v1\"\xf1\x01\n" +
 	"\x04Info\x1a\t\n" +
-	"\aRequest\x1a\xb5\x01\n" +
+	"\aRequest\x1a\xdd\x01\n" +
 	"\bResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12/\n" +
 	"\x05kinds\x18\x03 \x03(\x0e2\x19.esesnap.snapshot.v1.KindR\x05kinds\x12&\n" +
 	"\x0fmax_chunk_bytes\x18\x04 \x01(\rR\rmaxChunkBytes\x12\"\n" +
-	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\"\x9e\x02\n" +
+	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\x12&\n" +
+	"\x0fidle_timeout_ms\x18\x06 \x01(\x04R\ridleTimeoutMs\"\x9e\x02\n" +
 	"\x06Source\x12!\n" +
 	"\finstance_dir\x18\x01 \x01(\tR\vinstanceDir\x12\x17\n" +
 	"\alog_dir\x18\x02 \x01(\tR\x06logDir\x12\x1d\n" +
@@ -1739,7 +1871,13 @@ const file_snapshot_v1_snapshot_proto_rawDesc = "" +
 	"\x04file\x18\x05 \x01(\tR\x04file\x12\x12\n" +
 	"\x04page\x18\x06 \x01(\x03R\x04page\x12\x1c\n" +
 	"\tretryable\x18\a \x01(\bR\tretryable\x12\x14\n" +
-	"\x05cause\x18\b \x01(\tR\x05cause*g\n" +
+	"\x05cause\x18\b \x01(\tR\x05cause\"A\n" +
+	"\tKeepalive\x1a(\n" +
+	"\aRequest\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x01 \x01(\tR\tsessionId\x1a\n" +
+	"\n" +
+	"\bResponse*g\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tKIND_FULL\x10\x01\x12\x14\n" +
@@ -1755,14 +1893,15 @@ const file_snapshot_v1_snapshot_proto_rawDesc = "" +
 	"\aOutcome\x12\x17\n" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11OUTCOME_SUCCEEDED\x10\x01\x12\x13\n" +
-	"\x0fOUTCOME_ABORTED\x10\x022\xf6\x03\n" +
+	"\x0fOUTCOME_ABORTED\x10\x022\xd4\x04\n" +
 	"\x0fSnapshotService\x12M\n" +
 	"\x04Info\x12!.esesnap.snapshot.v1.Info.Request\x1a\".esesnap.snapshot.v1.Info.Response\x12P\n" +
 	"\x05Begin\x12\".esesnap.snapshot.v1.Begin.Request\x1a#.esesnap.snapshot.v1.Begin.Response\x12P\n" +
 	"\x05Files\x12\".esesnap.snapshot.v1.Files.Request\x1a#.esesnap.snapshot.v1.Files.Response\x12L\n" +
 	"\x04Read\x12!.esesnap.snapshot.v1.Read.Request\x1a\x1f.esesnap.snapshot.v1.Read.Chunk0\x01\x12J\n" +
 	"\x03End\x12 .esesnap.snapshot.v1.End.Request\x1a!.esesnap.snapshot.v1.End.Response\x12V\n" +
-	"\aRestore\x12$.esesnap.snapshot.v1.Restore.Request\x1a%.esesnap.snapshot.v1.Restore.ResponseB;Z9github.com/esesnap/esesnap/protocol/snapshotv1;snapshotv1b\x06proto3"
+	"\aRestore\x12$.esesnap.snapshot.v1.Restore.Request\x1a%.esesnap.snapshot.v1.Restore.Response\x12\\\n" +
+	"\tKeepalive\x12&.esesnap.snapshot.v1.Keepalive.Request\x1a'.esesnap.snapshot.v1.Keepalive.ResponseB;Z9github.com/esesnap/esesnap/protocol/snapshotv1;snapshotv1b\x06proto3"
 
 var (
 	file_snapshot_v1_snapshot_proto_rawDescOnce sync.Once
@@ -1777,39 +1916,42 @@ func file_snapshot_v1_snapshot_proto_rawDescGZIP() []byte {
 }
 
 var file_snapshot_v1_snapshot_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_snapshot_v1_snapshot_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_snapshot_v1_snapshot_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_snapshot_v1_snapshot_proto_goTypes = []any{
-	(Kind)(0),                // 0: esesnap.snapshot.v1.Kind
-	(Role)(0),                // 1: esesnap.snapshot.v1.Role
-	(Outcome)(0),             // 2: esesnap.snapshot.v1.Outcome
-	(*Info)(nil),             // 3: esesnap.snapshot.v1.Info
-	(*Source)(nil),           // 4: esesnap.snapshot.v1.Source
-	(*Begin)(nil),            // 5: esesnap.snapshot.v1.Begin
-	(*File)(nil),             // 6: esesnap.snapshot.v1.File
-	(*Files)(nil),            // 7: esesnap.snapshot.v1.Files
-	(*Read)(nil),             // 8: esesnap.snapshot.v1.Read
-	(*LogRange)(nil),         // 9: esesnap.snapshot.v1.LogRange
-	(*End)(nil),              // 10: esesnap.snapshot.v1.End
-	(*DatabaseTarget)(nil),   // 11: esesnap.snapshot.v1.DatabaseTarget
-	(*Restore)(nil),          // 12: esesnap.snapshot.v1.Restore
-	(*ErrorDetail)(nil),      // 13: esesnap.snapshot.v1.ErrorDetail
-	(*Info_Request)(nil),     // 14: esesnap.snapshot.v1.Info.Request
-	(*Info_Response)(nil),    // 15: esesnap.snapshot.v1.Info.Response
-	nil,                      // 16: esesnap.snapshot.v1.Source.OptionsEntry
-	(*Begin_Request)(nil),    // 17: esesnap.snapshot.v1.Begin.Request
-	(*Begin_Response)(nil),   // 18: esesnap.snapshot.v1.Begin.Response
-	(*Files_Request)(nil),    // 19: esesnap.snapshot.v1.Files.Request
-	(*Files_Response)(nil),   // 20: esesnap.snapshot.v1.Files.Response
-	(*Read_Request)(nil),     // 21: esesnap.snapshot.v1.Read.Request
-	(*Read_Chunk)(nil),       // 22: esesnap.snapshot.v1.Read.Chunk
-	(*End_Request)(nil),      // 23: esesnap.snapshot.v1.End.Request
-	(*End_Response)(nil),     // 24: esesnap.snapshot.v1.End.Response
-	(*Restore_Request)(nil),  // 25: esesnap.snapshot.v1.Restore.Request
-	(*Restore_Response)(nil), // 26: esesnap.snapshot.v1.Restore.Response
-	nil,                      // 27: esesnap.snapshot.v1.Restore.Request.OptionsEntry
+	(Kind)(0),                  // 0: esesnap.snapshot.v1.Kind
+	(Role)(0),                  // 1: esesnap.snapshot.v1.Role
+	(Outcome)(0),               // 2: esesnap.snapshot.v1.Outcome
+	(*Info)(nil),               // 3: esesnap.snapshot.v1.Info
+	(*Source)(nil),             // 4: esesnap.snapshot.v1.Source
+	(*Begin)(nil),              // 5: esesnap.snapshot.v1.Begin
+	(*File)(nil),               // 6: esesnap.snapshot.v1.File
+	(*Files)(nil),              // 7: esesnap.snapshot.v1.Files
+	(*Read)(nil),               // 8: esesnap.snapshot.v1.Read
+	(*LogRange)(nil),           // 9: esesnap.snapshot.v1.LogRange
+	(*End)(nil),                // 10: esesnap.snapshot.v1.End
+	(*DatabaseTarget)(nil),     // 11: esesnap.snapshot.v1.DatabaseTarget
+	(*Restore)(nil),            // 12: esesnap.snapshot.v1.Restore
+	(*ErrorDetail)(nil),        // 13: esesnap.snapshot.v1.ErrorDetail
+	(*Keepalive)(nil),          // 14: esesnap.snapshot.v1.Keepalive
+	(*Info_Request)(nil),       // 15: esesnap.snapshot.v1.Info.Request
+	(*Info_Response)(nil),      // 16: esesnap.snapshot.v1.Info.Response
+	nil,                        // 17: esesnap.snapshot.v1.Source.OptionsEntry
+	(*Begin_Request)(nil),      // 18: esesnap.snapshot.v1.Begin.Request
+	(*Begin_Response)(nil),     // 19: esesnap.snapshot.v1.Begin.Response
+	(*Files_Request)(nil),      // 20: esesnap.snapshot.v1.Files.Request
+	(*Files_Response)(nil),     // 21: esesnap.snapshot.v1.Files.Response
+	(*Read_Request)(nil),       // 22: esesnap.snapshot.v1.Read.Request
+	(*Read_Chunk)(nil),         // 23: esesnap.snapshot.v1.Read.Chunk
+	(*End_Request)(nil),        // 24: esesnap.snapshot.v1.End.Request
+	(*End_Response)(nil),       // 25: esesnap.snapshot.v1.End.Response
+	(*Restore_Request)(nil),    // 26: esesnap.snapshot.v1.Restore.Request
+	(*Restore_Response)(nil),   // 27: esesnap.snapshot.v1.Restore.Response
+	nil,                        // 28: esesnap.snapshot.v1.Restore.Request.OptionsEntry
+	(*Keepalive_Request)(nil),  // 29: esesnap.snapshot.v1.Keepalive.Request
+	(*Keepalive_Response)(nil), // 30: esesnap.snapshot.v1.Keepalive.Response
 }
 var file_snapshot_v1_snapshot_proto_depIdxs = []int32{
-	16, // 0: esesnap.snapshot.v1.Source.options:type_name -> esesnap.snapshot.v1.Source.OptionsEntry
+	17, // 0: esesnap.snapshot.v1.Source.options:type_name -> esesnap.snapshot.v1.Source.OptionsEntry
 	1,  // 1: esesnap.snapshot.v1.File.role:type_name -> esesnap.snapshot.v1.Role
 	0,  // 2: esesnap.snapshot.v1.Info.Response.kinds:type_name -> esesnap.snapshot.v1.Kind
 	0,  // 3: esesnap.snapshot.v1.Begin.Request.kind:type_name -> esesnap.snapshot.v1.Kind
@@ -1819,21 +1961,23 @@ var file_snapshot_v1_snapshot_proto_depIdxs = []int32{
 	9,  // 7: esesnap.snapshot.v1.End.Response.logs:type_name -> esesnap.snapshot.v1.LogRange
 	11, // 8: esesnap.snapshot.v1.Restore.Request.databases:type_name -> esesnap.snapshot.v1.DatabaseTarget
 	9,  // 9: esesnap.snapshot.v1.Restore.Request.logs:type_name -> esesnap.snapshot.v1.LogRange
-	27, // 10: esesnap.snapshot.v1.Restore.Request.options:type_name -> esesnap.snapshot.v1.Restore.Request.OptionsEntry
-	14, // 11: esesnap.snapshot.v1.SnapshotService.Info:input_type -> esesnap.snapshot.v1.Info.Request
-	17, // 12: esesnap.snapshot.v1.SnapshotService.Begin:input_type -> esesnap.snapshot.v1.Begin.Request
-	19, // 13: esesnap.snapshot.v1.SnapshotService.Files:input_type -> esesnap.snapshot.v1.Files.Request
-	21, // 14: esesnap.snapshot.v1.SnapshotService.Read:input_type -> esesnap.snapshot.v1.Read.Request
-	23, // 15: esesnap.snapshot.v1.SnapshotService.End:input_type -> esesnap.snapshot.v1.End.Request
-	25, // 16: esesnap.snapshot.v1.SnapshotService.Restore:input_type -> esesnap.snapshot.v1.Restore.Request
-	15, // 17: esesnap.snapshot.v1.SnapshotService.Info:output_type -> esesnap.snapshot.v1.Info.Response
-	18, // 18: esesnap.snapshot.v1.SnapshotService.Begin:output_type -> esesnap.snapshot.v1.Begin.Response
-	20, // 19: esesnap.snapshot.v1.SnapshotService.Files:output_type -> esesnap.snapshot.v1.Files.Response
-	22, // 20: esesnap.snapshot.v1.SnapshotService.Read:output_type -> esesnap.snapshot.v1.Read.Chunk
-	24, // 21: esesnap.snapshot.v1.SnapshotService.End:output_type -> esesnap.snapshot.v1.End.Response
-	26, // 22: esesnap.snapshot.v1.SnapshotService.Restore:output_type -> esesnap.snapshot.v1.Restore.Response
-	17, // [17:23] is the sub-list for method output_type
-	11, // [11:17] is the sub-list for method input_type
+	28, // 10: esesnap.snapshot.v1.Restore.Request.options:type_name -> esesnap.snapshot.v1.Restore.Request.OptionsEntry
+	15, // 11: esesnap.snapshot.v1.SnapshotService.Info:input_type -> esesnap.snapshot.v1.Info.Request
+	18, // 12: esesnap.snapshot.v1.SnapshotService.Begin:input_type -> esesnap.snapshot.v1.Begin.Request
+	20, // 13: esesnap.snapshot.v1.SnapshotService.Files:input_type -> esesnap.snapshot.v1.Files.Request
+	22, // 14: esesnap.snapshot.v1.SnapshotService.Read:input_type -> esesnap.snapshot.v1.Read.Request
+	24, // 15: esesnap.snapshot.v1.SnapshotService.End:input_type -> esesnap.snapshot.v1.End.Request
+	26, // 16: esesnap.snapshot.v1.SnapshotService.Restore:input_type -> esesnap.snapshot.v1.Restore.Request
+	29, // 17: esesnap.snapshot.v1.SnapshotService.Keepalive:input_type -> esesnap.snapshot.v1.Keepalive.Request
+	16, // 18: esesnap.snapshot.v1.SnapshotService.Info:output_type -> esesnap.snapshot.v1.Info.Response
+	19, // 19: esesnap.snapshot.v1.SnapshotService.Begin:output_type -> esesnap.snapshot.v1.Begin.Response
+	21, // 20: esesnap.snapshot.v1.SnapshotService.Files:output_type -> esesnap.snapshot.v1.Files.Response
+	23, // 21: esesnap.snapshot.v1.SnapshotService.Read:output_type -> esesnap.snapshot.v1.Read.Chunk
+	25, // 22: esesnap.snapshot.v1.SnapshotService.End:output_type -> esesnap.snapshot.v1.End.Response
+	27, // 23: esesnap.snapshot.v1.SnapshotService.Restore:output_type -> esesnap.snapshot.v1.Restore.Response
+	30, // 24: esesnap.snapshot.v1.SnapshotService.Keepalive:output_type -> esesnap.snapshot.v1.Keepalive.Response
+	18, // [18:25] is the sub-list for method output_type
+	11, // [11:18] is the sub-list for method input_type
 	11, // [11:11] is the sub-list for extension type_name
 	11, // [11:11] is the sub-list for extension extendee
 	0,  // [0:11] is the sub-list for field type_name
@@ -1850,7 +1994,7 @@ func file_snapshot_v1_snapshot_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_snapshot_v1_snapshot_proto_rawDesc), len(file_snapshot_v1_snapshot_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   25,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -38,12 +38,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	SnapshotService_Info_FullMethodName    = "/esesnap.snapshot.v1.SnapshotService/Info"
-	SnapshotService_Begin_FullMethodName   = "/esesnap.snapshot.v1.SnapshotService/Begin"
-	SnapshotService_Files_FullMethodName   = "/esesnap.snapshot.v1.SnapshotService/Files"
-	SnapshotService_Read_FullMethodName    = "/esesnap.snapshot.v1.SnapshotService/Read"
-	SnapshotService_End_FullMethodName     = "/esesnap.snapshot.v1.SnapshotService/End"
-	SnapshotService_Restore_FullMethodName = "/esesnap.snapshot.v1.SnapshotService/Restore"
+	SnapshotService_Info_FullMethodName      = "/esesnap.snapshot.v1.SnapshotService/Info"
+	SnapshotService_Begin_FullMethodName     = "/esesnap.snapshot.v1.SnapshotService/Begin"
+	SnapshotService_Files_FullMethodName     = "/esesnap.snapshot.v1.SnapshotService/Files"
+	SnapshotService_Read_FullMethodName      = "/esesnap.snapshot.v1.SnapshotService/Read"
+	SnapshotService_End_FullMethodName       = "/esesnap.snapshot.v1.SnapshotService/End"
+	SnapshotService_Restore_FullMethodName   = "/esesnap.snapshot.v1.SnapshotService/Restore"
+	SnapshotService_Keepalive_FullMethodName = "/esesnap.snapshot.v1.SnapshotService/Keepalive"
 )
 
 // SnapshotServiceClient is the client API for SnapshotService service.
@@ -68,6 +69,12 @@ type SnapshotServiceClient interface {
 	End(ctx context.Context, in *End_Request, opts ...grpc.CallOption) (*End_Response, error)
 	// Restore stages a backup set so that recovery can bring it back.
 	Restore(ctx context.Context, in *Restore_Request, opts ...grpc.CallOption) (*Restore_Response, error)
+	// Keepalive tells the plugin that the host still works on a session
+	// between calls (for example while its sink commits a large set), so the
+	// plugin's idle watchdog does not abort it. It fails when the session is
+	// over, so a host learns before it commits that End cannot succeed.
+	// Plugins list the capability "keepalive" when they implement it.
+	Keepalive(ctx context.Context, in *Keepalive_Request, opts ...grpc.CallOption) (*Keepalive_Response, error)
 }
 
 type snapshotServiceClient struct {
@@ -147,6 +154,16 @@ func (c *snapshotServiceClient) Restore(ctx context.Context, in *Restore_Request
 	return out, nil
 }
 
+func (c *snapshotServiceClient) Keepalive(ctx context.Context, in *Keepalive_Request, opts ...grpc.CallOption) (*Keepalive_Response, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Keepalive_Response)
+	err := c.cc.Invoke(ctx, SnapshotService_Keepalive_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SnapshotServiceServer is the server API for SnapshotService service.
 // All implementations must embed UnimplementedSnapshotServiceServer
 // for forward compatibility.
@@ -169,6 +186,12 @@ type SnapshotServiceServer interface {
 	End(context.Context, *End_Request) (*End_Response, error)
 	// Restore stages a backup set so that recovery can bring it back.
 	Restore(context.Context, *Restore_Request) (*Restore_Response, error)
+	// Keepalive tells the plugin that the host still works on a session
+	// between calls (for example while its sink commits a large set), so the
+	// plugin's idle watchdog does not abort it. It fails when the session is
+	// over, so a host learns before it commits that End cannot succeed.
+	// Plugins list the capability "keepalive" when they implement it.
+	Keepalive(context.Context, *Keepalive_Request) (*Keepalive_Response, error)
 	mustEmbedUnimplementedSnapshotServiceServer()
 }
 
@@ -196,6 +219,9 @@ func (UnimplementedSnapshotServiceServer) End(context.Context, *End_Request) (*E
 }
 func (UnimplementedSnapshotServiceServer) Restore(context.Context, *Restore_Request) (*Restore_Response, error) {
 	return nil, status.Error(codes.Unimplemented, "method Restore not implemented")
+}
+func (UnimplementedSnapshotServiceServer) Keepalive(context.Context, *Keepalive_Request) (*Keepalive_Response, error) {
+	return nil, status.Error(codes.Unimplemented, "method Keepalive not implemented")
 }
 func (UnimplementedSnapshotServiceServer) mustEmbedUnimplementedSnapshotServiceServer() {}
 func (UnimplementedSnapshotServiceServer) testEmbeddedByValue()                         {}
@@ -319,6 +345,24 @@ func _SnapshotService_Restore_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SnapshotService_Keepalive_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(Keepalive_Request)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SnapshotServiceServer).Keepalive(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SnapshotService_Keepalive_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SnapshotServiceServer).Keepalive(ctx, req.(*Keepalive_Request))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SnapshotService_ServiceDesc is the grpc.ServiceDesc for SnapshotService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -345,6 +389,10 @@ var SnapshotService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Restore",
 			Handler:    _SnapshotService_Restore_Handler,
+		},
+		{
+			MethodName: "Keepalive",
+			Handler:    _SnapshotService_Keepalive_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
