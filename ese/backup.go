@@ -71,3 +71,55 @@ type BackupAPI interface {
 	// recovery.
 	ExternalRestore(req RestoreRequest) error
 }
+
+// EndOutcome is how a JetEndExternalBackupInstance2 call classified the
+// end of its session. ESE returns success for all three, so the code alone
+// does not say whether the backup counts.
+type EndOutcome int
+
+// End outcomes (§4.8 of the API notes).
+const (
+	// EndNormal: a normal end; the backup is recorded unless the instance
+	// is read-only or JET_bitBackupNoDbHeaderUpdate was given.
+	EndNormal EndOutcome = iota + 1
+	// EndAbortedByCaller: ended with JET_bitBackupEndAbort, or ended normal
+	// while a full backup was still in its database phase.
+	EndAbortedByCaller
+	// EndAbortedByServer: ended normal after the application called
+	// JetStopBackupInstance; nothing is recorded.
+	EndAbortedByServer
+)
+
+func (o EndOutcome) String() string {
+	switch o {
+	case EndNormal:
+		return "normal"
+	case EndAbortedByCaller:
+		return "aborted by caller"
+	case EndAbortedByServer:
+		return "aborted by server"
+	}
+	return "unknown"
+}
+
+// EndReport says what the last JetEndExternalBackupInstance2 of an instance
+// did beyond its return code: ESE returns success for a session the
+// application stopped and for a header update that failed, so a driver
+// that must tell the host the truth asks for it.
+type EndReport struct {
+	// Outcome is how the end was classified; 0 when no End succeeded yet.
+	Outcome EndOutcome
+	// Recorded is the header field the backup was written to
+	// ("bkinfoFullPrev", ...); empty when no header records the backup.
+	Recorded string
+	// Databases lists the databases whose headers now record the backup.
+	Databases []string
+	// Err is why recording the backup failed, with the file; nil otherwise.
+	Err error
+}
+
+// EndReporter is implemented by BackupAPIs that can say what their last
+// EndExternalBackup did (ese/engine does; ESENT cannot be asked).
+type EndReporter interface {
+	LastEnd() EndReport
+}

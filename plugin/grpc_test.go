@@ -8,6 +8,7 @@ import (
 	"net"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -211,9 +212,14 @@ func TestCancelAbortsSession(t *testing.T) {
 			}) {
 				t.Fatalf("Begin after the cancelled read: %v", err)
 			}
+			// The plugin aborted the session when the host stopped reading:
+			// it must not end succeeded, and the reason crosses the wire.
 			res, err := s.End(context.Background(), id, protocol.EndRequest{Outcome: protocol.OutcomeSucceeded})
-			if err != nil || len(res.Warnings) == 0 {
-				t.Fatalf("End of the aborted session: %+v %v, want a warning that it was aborted", res, err)
+			if !errors.Is(err, ese.ErrBackupAbortByServer) || !strings.Contains(err.Error(), "stopped receiving") || res.Recorded != "" {
+				t.Fatalf("End(succeeded) of the aborted session: %+v %v, want JET_errBackupAbortByServer naming the reason", res, err)
+			}
+			if _, err := s.End(context.Background(), id, protocol.EndRequest{Outcome: protocol.OutcomeAborted}); err != nil {
+				t.Fatalf("End(aborted) of the aborted session: %v", err)
 			}
 			if _, err := s.End(context.Background(), again, protocol.EndRequest{Outcome: protocol.OutcomeAborted}); err != nil {
 				t.Fatal(err)

@@ -59,6 +59,7 @@ type Driver struct {
 }
 
 var _ protocol.Snapshotter = (*Driver)(nil)
+var _ protocol.SessionKeeper = (*Driver)(nil)
 
 // New returns a Driver and starts its idle watchdog; Close stops it and
 // aborts every open session.
@@ -101,7 +102,7 @@ func (d *Driver) Close() error {
 
 // Info describes the driver.
 func (d *Driver) Info(ctx context.Context) (protocol.Info, error) {
-	caps := []string{protocol.CapabilityVerify, protocol.CapabilityTruncateLogs}
+	caps := []string{protocol.CapabilityVerify, protocol.CapabilityTruncateLogs, protocol.CapabilityKeepalive}
 	if d.cfg.Restore != nil {
 		caps = append(caps, protocol.CapabilityRestore)
 	}
@@ -111,6 +112,7 @@ func (d *Driver) Info(ctx context.Context) (protocol.Info, error) {
 		Kinds:         []protocol.Kind{protocol.KindFull, protocol.KindIncremental, protocol.KindCopy, protocol.KindDifferential},
 		MaxChunkBytes: d.cfg.MaxChunkBytes,
 		Capabilities:  caps,
+		IdleTimeout:   d.cfg.IdleTimeout,
 	}, nil
 }
 
@@ -141,6 +143,13 @@ type session struct {
 	ended    *protocol.EndResult
 	endErr   error
 	abortMsg string
+	// logsRead holds the generations of the logs read completely, taken
+	// from each log's own header, which must agree with its name. ESE
+	// checks copied logs by the sum of their generations (backup.cxx adds
+	// each closed log's generation), which a re-read of one generation in
+	// place of another satisfies; the driver truncates only when every
+	// generation of the range is here.
+	logsRead map[uint32]string
 }
 
 type fileState struct {
@@ -205,17 +214,16 @@ func (s *session) unlock() {
 	s.mu.Unlock()
 }
 
-// errIfEnded reports a session that is over: JET_errNoBackup, with the
-// reason if the driver aborted it.
+// errIfEnded reports a session that is over: JET_errBackupAbortByServer
+// with the reason if the driver aborted it, JET_errNoBackup after End.
 func (s *session) errIfEnded(op string) error {
 	if s.phase != phaseEnded {
 		return nil
 	}
-	cause := errors.New("the session has ended")
 	if s.abortMsg != "" {
-		cause = fmt.Errorf("the session was aborted: %s", s.abortMsg)
+		return &ese.Error{Code: ese.ErrBackupAbortByServer, Op: op, Err: fmt.Errorf("the plugin aborted the session: %s", s.abortMsg)}
 	}
-	return &ese.Error{Code: ese.ErrNoBackup, Op: op, Err: cause}
+	return &ese.Error{Code: ese.ErrNoBackup, Op: op, Err: errors.New("the session has ended")}
 }
 
 // Files lists the next batch: databases, then logs, then nothing.
@@ -334,6 +342,7 @@ func (d *Driver) Read(ctx context.Context, id, file string, chunkBytes int, w pr
 	}
 	buf := ese.AlignedBuffer(max(chunk, minFirstRead))
 	var off int64
+	headerGen, haveHeader := uint32(0), false
 	for {
 		if err := ctx.Err(); err != nil {
 			api.CloseFile(h)
@@ -347,6 +356,9 @@ func (d *Driver) Read(ctx context.Context, id, file string, chunkBytes int, w pr
 		}
 		if n == 0 {
 			break
+		}
+		if off == 0 && fs.file.Role == protocol.RoleLog && n >= 8 {
+			headerGen, haveHeader = uint32(buf[4])|uint32(buf[5])<<8|uint32(buf[6])<<16|uint32(buf[7])<<24, true
 		}
 		for p := 0; p < n; p += chunk {
 			part := buf[p:min(n, p+chunk)]
@@ -364,11 +376,28 @@ func (d *Driver) Read(ctx context.Context, id, file string, chunkBytes int, w pr
 	if off != fs.file.Size {
 		return &ese.Error{Code: ese.ErrInvalidBackupSequence, Op: op, File: file, Err: fmt.Errorf("streamed %d bytes, the listing said %d: the file changed during the backup", off, fs.file.Size)}
 	}
+	if fs.file.Role == protocol.RoleLog {
+		if !haveHeader || headerGen != fs.file.Generation {
+			return &ese.Error{Code: ese.ErrLogGenerationMismatch, Op: op, File: file,
+				Err: fmt.Errorf("the log's header says generation %d, its name says %d", headerGen, fs.file.Generation)}
+		}
+		if s.logsRead == nil {
+			s.logsRead = map[uint32]string{}
+		}
+		s.logsRead[headerGen] = file
+	}
 	fs.done = true
 	return nil
 }
 
 // End finishes the session; see protocol.Snapshotter.
+//
+// End tells the truth about what happened even when it fails: the result
+// returned with an error still lists the logs that were truncated and the
+// log range, and Recorded is set only when the database headers were
+// written. End(succeeded) of a session the driver already aborted (idle
+// watchdog, a host that stopped reading) fails with
+// JET_errBackupAbortByServer and the reason, never with a warning.
 func (d *Driver) End(ctx context.Context, id string, req protocol.EndRequest) (protocol.EndResult, error) {
 	const op = "End"
 	s, err := d.lookup(op, id)
@@ -380,7 +409,15 @@ func (d *Driver) End(ctx context.Context, id string, req protocol.EndRequest) (p
 		if s.ended != nil {
 			return *s.ended, s.endErr
 		}
-		return protocol.EndResult{Warnings: []string{"the session had already been aborted: " + s.abortMsg}}, nil
+		if req.Outcome != protocol.OutcomeSucceeded {
+			return protocol.EndResult{}, nil
+		}
+		cause := errors.New("the session had already ended aborted")
+		if s.abortMsg != "" {
+			cause = fmt.Errorf("the plugin had already aborted the session: %s", s.abortMsg)
+		}
+		return protocol.EndResult{}, &ese.Error{Code: ese.ErrBackupAbortByServer, Op: op,
+			Err: fmt.Errorf("%w; nothing was recorded and no log was truncated", cause)}
 	}
 	if req.Outcome != protocol.OutcomeSucceeded {
 		s.abortLocked("the host ended the backup aborted")
@@ -389,6 +426,11 @@ func (d *Driver) End(ctx context.Context, id string, req protocol.EndRequest) (p
 	if s.phase != phaseDone {
 		s.abortLocked("the host ended the backup succeeded before every file was read")
 		return protocol.EndResult{}, &ese.Error{Code: ese.ErrInvalidBackupSequence, Op: op, Err: errors.New("not every file was read; the backup was ended aborted")}
+	}
+	if missing := s.unreadGenerations(); len(missing) > 0 {
+		s.abortLocked("not every log generation of the set was read")
+		return protocol.EndResult{}, &ese.Error{Code: ese.ErrLogFileNotCopied, Op: op,
+			Err: fmt.Errorf("log generation(s) %s of %d..%d were not read completely; the backup was ended aborted, nothing recorded or truncated", genList(missing), s.logInfo.GenLow, s.logInfo.GenHigh)}
 	}
 	api := s.inst.API
 	res := protocol.EndResult{Logs: s.logInfo}
@@ -410,17 +452,106 @@ func (d *Driver) End(ctx context.Context, id string, req protocol.EndRequest) (p
 		res.Warnings = append(res.Warnings, fmt.Sprintf("a %s backup never truncates logs", s.kind))
 	}
 	if err := api.EndExternalBackup(ese.BackupEndNormal); err != nil {
-		s.finish(nil, err)
-		return protocol.EndResult{}, err
+		// The session did not end; ESE records nothing when End fails. The
+		// logs TruncateLog deleted are gone all the same: say so.
+		res.Warnings = append(res.Warnings, "the backup is not recorded in the database headers: "+err.Error())
+		s.finish(&res, err)
+		d.log.Error("ending the backup failed", "session", s.id, "error", err, "truncated", len(res.TruncatedLogs))
+		return res, err
 	}
-	if s.inst.RecordsBackups {
+	endErr := truncErr
+	rep, known := endReport(api)
+	switch {
+	case known && rep.Outcome == ese.EndAbortedByServer:
+		endErr = &ese.Error{Code: ese.ErrBackupAbortByServer, Op: "JetEndExternalBackupInstance2",
+			Err: errors.New("the application stopped the backup (JetStopBackupInstance) before it ended; ESE ended it without recording it")}
+		res.Warnings = append(res.Warnings, "the backup is not recorded in the database headers: the application stopped it")
+	case known && rep.Err != nil:
+		endErr = recordError(rep.Err)
+		res.Recorded = rep.Recorded // the databases written before the failure
+		res.Warnings = append(res.Warnings, "recording the backup in the database headers failed: "+rep.Err.Error())
+	case known:
+		res.Recorded = rep.Recorded
+		if res.Recorded == "" && s.inst.RecordsBackups {
+			res.Warnings = append(res.Warnings, "no database header records this backup (no database took part)")
+		}
+	case s.inst.RecordsBackups:
 		res.Recorded = recordField(s.kind, truncated)
-	} else {
+	}
+	if !s.inst.RecordsBackups {
 		res.Warnings = append(res.Warnings, "the instance is read-only: the backup was not recorded in the database headers")
 	}
-	s.finish(&res, truncErr)
-	d.log.Info("backup session ended", "session", s.id, "recorded", res.Recorded, "truncated", len(res.TruncatedLogs))
-	return res, truncErr
+	s.finish(&res, endErr)
+	d.log.Info("backup session ended", "session", s.id, "recorded", res.Recorded, "truncated", len(res.TruncatedLogs), "error", endErr)
+	return res, endErr
+}
+
+// endReport asks the backend what its last End did, when it can say.
+func endReport(api ese.BackupAPI) (ese.EndReport, bool) {
+	r, ok := api.(ese.EndReporter)
+	if !ok {
+		return ese.EndReport{}, false
+	}
+	rep := r.LastEnd()
+	return rep, rep.Outcome != 0
+}
+
+// recordError is the error of a header update that failed at End: ESE
+// returns success, but the backup is not (or not wholly) recorded.
+func recordError(err error) error {
+	var ee *ese.Error
+	if errors.As(err, &ee) {
+		return &ese.Error{Code: ee.Code, Op: "JetEndExternalBackupInstance2 (record the backup)", File: ee.File, Page: ee.Page, Err: ee.Err}
+	}
+	return &ese.Error{Code: ese.ErrDiskIO, Op: "JetEndExternalBackupInstance2 (record the backup)", Err: err}
+}
+
+// unreadGenerations lists the generations of the log range that no
+// completely read log supplied.
+func (s *session) unreadGenerations() []uint32 {
+	var missing []uint32
+	if s.logInfo.GenHigh == 0 {
+		return nil
+	}
+	for g := s.logInfo.GenLow; g <= s.logInfo.GenHigh; g++ {
+		if _, ok := s.logsRead[g]; !ok {
+			missing = append(missing, g)
+		}
+	}
+	return missing
+}
+
+// genList prints generations compactly, in hex as log names have them.
+func genList(gens []uint32) string {
+	parts := make([]string, 0, len(gens))
+	for i, g := range gens {
+		if i == 8 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(gens)-i))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("0x%X", g))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Keepalive resets the idle watchdog of a session; see
+// protocol.SessionKeeper. A session that is over answers with why: NoBackup
+// after End, BackupAbortByServer with the reason after the driver aborted
+// it.
+func (d *Driver) Keepalive(ctx context.Context, id string) error {
+	const op = "Keepalive"
+	s, err := d.lookup(op, id)
+	if err != nil {
+		return err
+	}
+	defer s.unlock()
+	if s.phase != phaseEnded {
+		return nil
+	}
+	if s.abortMsg != "" {
+		return &ese.Error{Code: ese.ErrBackupAbortByServer, Op: op, Err: fmt.Errorf("the plugin aborted the session: %s", s.abortMsg)}
+	}
+	return &ese.Error{Code: ese.ErrNoBackup, Op: op, Err: errors.New("the session has ended")}
 }
 
 // recordField is the header field ESE writes: whether logs were truncated
@@ -474,10 +605,12 @@ func closeInstance(inst *Instance, log hclog.Logger) {
 	}
 }
 
-// forgetLater keeps an ended session's result for a while so that a host
-// retrying End gets the same answer, then drops it.
+// forgetLater keeps an ended session's result (or the reason it was
+// aborted) for a while so that a host retrying End, or ending a session
+// the watchdog aborted during a long sink commit, gets the true answer,
+// then drops it.
 func (d *Driver) forgetLater(id string) {
-	time.AfterFunc(d.cfg.IdleTimeout, func() {
+	time.AfterFunc(max(d.cfg.IdleTimeout, time.Hour), func() {
 		d.mu.Lock()
 		delete(d.sessions, id)
 		d.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,11 +143,16 @@ func TestDriverSequenceErrors(t *testing.T) {
 		t.Fatalf("read: %v", err)
 	}
 	_, err = d.Files(ctx, id)
-	wantCode(t, err, ese.ErrNoBackup)
+	wantCode(t, err, ese.ErrBackupAbortByServer)
+	// An aborted session never ends succeeded: -801 with the reason.
 	res, err := d.End(ctx, id, protocol.EndRequest{Outcome: protocol.OutcomeSucceeded, TruncateLogs: true})
-	if err != nil || res.Recorded != "" || len(res.Warnings) == 0 {
+	wantCode(t, err, ese.ErrBackupAbortByServer)
+	if res.Recorded != "" || len(res.TruncatedLogs) != 0 || !strings.Contains(err.Error(), "host went away") {
 		t.Fatalf("End after the driver aborted: %+v %v", res, err)
 	}
+	wantCode(t, d.Keepalive(ctx, id), ese.ErrBackupAbortByServer)
+	_, err = d.End(ctx, id, protocol.EndRequest{Outcome: protocol.OutcomeAborted})
+	wantCode(t, err, ese.ErrSuccess)
 	// The instance is free again.
 	id, err = d.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: dir}})
 	wantCode(t, err, ese.ErrSuccess)
@@ -166,7 +172,10 @@ func TestDriverCancelledRead(t *testing.T) {
 		t.Fatalf("read: %v", err)
 	}
 	_, err = d.Files(context.Background(), id)
-	wantCode(t, err, ese.ErrNoBackup)
+	wantCode(t, err, ese.ErrBackupAbortByServer) // the driver aborted it, and says why
+	if !strings.Contains(err.Error(), "cancelled the read") {
+		t.Fatalf("the reason of the abort is lost: %v", err)
+	}
 }
 
 func TestDriverIdleWatchdog(t *testing.T) {
@@ -187,7 +196,10 @@ func TestDriverIdleWatchdog(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		_, err := d.Files(context.Background(), id)
-		if errors.Is(err, ese.ErrNoBackup) {
+		if errors.Is(err, ese.ErrBackupAbortByServer) {
+			if !strings.Contains(err.Error(), "no call from the host") {
+				t.Fatalf("the watchdog's reason is lost: %v", err)
+			}
 			break
 		}
 		if time.Now().After(deadline) {

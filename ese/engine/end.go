@@ -47,6 +47,15 @@ func (in *Instance) EndExternalBackup(grbit ese.Grbit) error {
 	}
 	in.sess = nil
 	s.release()
+	report := ese.EndReport{Outcome: ese.EndNormal}
+	switch outcome {
+	case "aborted by server":
+		report.Outcome = ese.EndAbortedByServer
+	case "normal":
+	default:
+		report.Outcome = ese.EndAbortedByCaller
+	}
+	in.lastEnd = report
 	in.mu.Unlock()
 
 	if outcome != "normal" {
@@ -58,13 +67,34 @@ func (in *Instance) EndExternalBackup(grbit ese.Grbit) error {
 		return nil
 	}
 	truncated := s.logsTruncated || grbit&ese.BackupTruncateDone != 0
-	if err := in.recordBackup(s, truncated); err != nil {
+	recorded, err := in.recordBackup(s, truncated)
+	if len(recorded) > 0 {
+		report.Recorded = RecordField(s.full, truncated)
+		report.Databases = recorded
+	}
+	if err != nil {
 		// ESE only logs a failed header flush; End still succeeds. A header
 		// that could not be written leaves the database in an unknown state,
 		// so the instance stops serving (JET_errInstanceUnavailable).
+		report.Err = err
 		in.fail(err)
 	}
+	in.mu.Lock()
+	in.lastEnd = report
+	in.mu.Unlock()
 	return nil
+}
+
+// LastEnd reports what the last successful EndExternalBackup did: how it
+// classified the end, which header field and databases record the backup,
+// and why recording failed. ESE's End returns success in all these cases,
+// so this is how a driver tells its host the truth (ese.EndReporter).
+func (in *Instance) LastEnd() ese.EndReport {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	r := in.lastEnd
+	r.Databases = append([]string(nil), r.Databases...)
+	return r
 }
 
 // Field names of the BKINFO a backup is recorded in.
@@ -89,9 +119,10 @@ func RecordField(full, truncated bool) string {
 }
 
 // recordBackup writes the BKINFO of a normal End into both header copies of
-// each database that took part. Read-only instances only log what would
-// have been recorded.
-func (in *Instance) recordBackup(s *session, truncated bool) error {
+// each database that took part and returns the databases it wrote to.
+// Read-only instances only log what would have been recorded.
+func (in *Instance) recordBackup(s *session, truncated bool) ([]string, error) {
+	var recorded []string
 	field := RecordField(s.full, truncated)
 	bk := format.BKInfo{Mark: s.mark, MarkTime: s.markTime, GenLow: s.copyMic, GenHigh: s.copyMac - 1}
 	if !s.full {
@@ -106,11 +137,12 @@ func (in *Instance) recordBackup(s *session, truncated bool) error {
 			continue
 		}
 		if err := in.updateHeader(d.db, field, bk, truncated); err != nil {
-			return err
+			return recorded, err
 		}
+		recorded = append(recorded, d.db.path)
 		in.log.Info("backup recorded", "file", d.db.path, "field", field, "gen_low", bk.GenLow, "gen_high", bk.GenHigh)
 	}
-	return nil
+	return recorded, nil
 }
 
 // updateHeader rewrites both header pages of a database with the new

@@ -97,6 +97,7 @@ type Instance struct {
 	calls         sync.WaitGroup // in-flight API calls, drained by Term
 	sess          *session
 	failure       error // why the instance is unavailable
+	lastEnd       ese.EndReport
 
 	base     string
 	pageSize int
