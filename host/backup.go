@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/esesnap/esesnap/protocol"
@@ -78,6 +79,7 @@ type options struct {
 	now          func() time.Time
 	tool         Component
 	abortTimeout time.Duration
+	keepalive    time.Duration // 0: from Info.IdleTimeout; <0: never
 }
 
 // WithProgress reports progress to p.
@@ -95,6 +97,52 @@ func WithTool(name, version string) Option {
 
 // WithAbortTimeout replaces DefaultAbortTimeout.
 func WithAbortTimeout(d time.Duration) Option { return func(o *options) { o.abortTimeout = d } }
+
+// DefaultKeepalive is the interval of Keepalive calls while the sink
+// commits when the plugin does not say how long it waits for an idle host.
+const DefaultKeepalive = 30 * time.Second
+
+// WithKeepalive sets the interval of the Keepalive calls Backup makes while
+// the sink commits; by default it is a quarter of the plugin's
+// Info.IdleTimeout (DefaultKeepalive when the plugin does not say), and a
+// negative d sends none (tests use that to show what the calls prevent).
+func WithKeepalive(d time.Duration) Option { return func(o *options) { o.keepalive = d } }
+
+// EndError is the error Backup returns, together with a non-nil Result,
+// when the set was stored but the session did not end successfully. End
+// holds what the plugin reported with its error: the logs it truncated
+// before the failure (they are gone: the stored set is now the only copy of
+// their records) and whether the backup is recorded. The set must be kept.
+type EndError struct {
+	End protocol.EndResult
+	Err error
+}
+
+// Error says that the set is stored and what ending the session did.
+func (e *EndError) Error() string {
+	return fmt.Sprintf("backup set stored, but ending the session failed (%s): %v", e.Outcome(), e.Err)
+}
+
+// Unwrap returns the plugin's error.
+func (e *EndError) Unwrap() error { return e.Err }
+
+// Outcome says in words what the failed End did: whether logs were
+// truncated and whether the backup is recorded.
+func (e *EndError) Outcome() string {
+	trunc := "no log was truncated"
+	if n := len(e.End.TruncatedLogs); n > 0 {
+		names := make([]string, n)
+		for i, l := range e.End.TruncatedLogs {
+			names[i] = BaseName(l)
+		}
+		trunc = fmt.Sprintf("%d log(s) were truncated: %s", n, strings.Join(names, " "))
+	}
+	rec := "the backup is not recorded"
+	if e.End.Recorded != "" {
+		rec = "the backup is recorded in " + e.End.Recorded
+	}
+	return trunc + "; " + rec
+}
 
 // moduleVersion returns the version of this module in the running binary,
 // or "(devel)" when it was built from a work tree.
@@ -157,10 +205,18 @@ func safely[T any](op string, f func() (T, error)) (v T, err error) {
 // a fresh context limited to the abort timeout, joining its error to the
 // original one. Logs are never truncated on a failure path.
 //
+// While the sink commits, Backup calls Keepalive (protocol.SessionKeeper)
+// so that a slow commit does not let the plugin abort the session as idle,
+// and it checks once before the commit that the plugin still holds the
+// session: a session the plugin aborted cannot end succeeded, so no set is
+// stored for it.
+//
 // The returned Result is non-nil exactly when the set was committed. A
 // committed set with an error means the set is stored and complete but the
 // session did not end successfully (ctx was cancelled after the commit, or
-// End failed), so the backup may not be recorded and no log was truncated.
+// End failed); the error is then an *EndError that says which logs End
+// truncated before it failed and whether the backup is recorded. The caller
+// must keep such a set: it may hold the only copy of truncated logs.
 func Backup(ctx context.Context, s protocol.Snapshotter, req BackupRequest, sink Sink, opts ...Option) (res *Result, err error) {
 	o := options{now: time.Now, abortTimeout: DefaultAbortTimeout}
 	for _, opt := range opts {
@@ -313,23 +369,90 @@ func (b *backupRun) run() (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("backup cancelled: %w", err)
 	}
-	if _, err := safely("sink commit", func() (struct{}, error) { return struct{}{}, b.sink.Commit(ctx, data, started) }); err != nil {
+	keeper := b.keeper(info)
+	if keeper != nil {
+		// A session the plugin has given up on cannot end succeeded:
+		// better no set than a set whose End is bound to fail.
+		if _, err := safely("Keepalive", func() (struct{}, error) { return struct{}{}, keeper.Keepalive(ctx, b.session) }); err != nil {
+			return nil, fmt.Errorf("the plugin no longer holds the session, so the set is not stored: %w", err)
+		}
+	}
+	stopKeepalive := b.keepAlive(ctx, keeper, info)
+	_, err = safely("sink commit", func() (struct{}, error) { return struct{}{}, b.sink.Commit(ctx, data, started) })
+	kaErr := stopKeepalive()
+	if err != nil {
 		return nil, fmt.Errorf("commit backup set: %w", err)
 	}
 	b.committed = true
+	if kaErr != nil {
+		res.Warnings = append(res.Warnings, "keeping the session alive while the set was stored failed: "+kaErr.Error())
+	}
 
 	// The set is durably stored; from here on the sink is never aborted.
 	if err := ctx.Err(); err != nil {
-		return res, fmt.Errorf("backup set stored, but cancelled before the session ended (backup not recorded, no logs truncated): %w", err)
+		return res, &EndError{Err: fmt.Errorf("cancelled before the session ended: %w", err)}
 	}
 	b.ended = true
 	endReq := protocol.EndRequest{Outcome: protocol.OutcomeSucceeded, TruncateLogs: req.TruncateLogs}
 	end, err := safely("End", func() (protocol.EndResult, error) { return b.s.End(ctx, b.session, endReq) })
-	if err != nil {
-		return res, fmt.Errorf("backup set stored, but ending the session failed (the backup may not be recorded, no logs truncated): %w", err)
-	}
 	res.End = end
+	if err != nil {
+		return res, &EndError{End: end, Err: err}
+	}
 	return res, nil
+}
+
+// keeper returns the session keeper of the plugin, or nil when it has
+// none or the caller turned keepalives off.
+func (b *backupRun) keeper(info protocol.Info) protocol.SessionKeeper {
+	k, ok := b.s.(protocol.SessionKeeper)
+	if !ok || b.o.keepalive < 0 || !info.Has(protocol.CapabilityKeepalive) {
+		return nil
+	}
+	return k
+}
+
+// keepAlive calls Keepalive at intervals until the returned stop is
+// called, so that the plugin's idle watchdog does not abort the session
+// while the sink commits (a large restic upload takes longer than any idle
+// timeout). stop returns the first Keepalive error, if any.
+func (b *backupRun) keepAlive(ctx context.Context, k protocol.SessionKeeper, info protocol.Info) (stop func() error) {
+	if k == nil {
+		return func() error { return nil }
+	}
+	every := b.o.keepalive
+	if every == 0 {
+		every = DefaultKeepalive
+		if info.IdleTimeout > 0 {
+			every = info.IdleTimeout / 4
+		}
+	}
+	every = max(every, time.Millisecond)
+	done := make(chan struct{})
+	result := make(chan error, 1)
+	go func() {
+		var first error
+		defer func() { result <- first }()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			_, err := safely("Keepalive", func() (struct{}, error) { return struct{}{}, k.Keepalive(ctx, b.session) })
+			if err != nil && first == nil && ctx.Err() == nil {
+				first = err
+			}
+		}
+	}()
+	return func() error {
+		close(done)
+		return <-result
+	}
 }
 
 // storeFile streams one file into the sink and returns its manifest entry.

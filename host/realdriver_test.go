@@ -10,9 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/driver"
-	"github.com/esesnap/esesnap/ese/engine"
 	"github.com/esesnap/esesnap/ese/format"
 	"github.com/esesnap/esesnap/ese/synth"
 	"github.com/esesnap/esesnap/protocol"
@@ -22,19 +20,7 @@ import (
 // records backups and truncates logs in the source set.
 func engineDriver(t testing.TB) *driver.Driver {
 	t.Helper()
-	d := driver.New(driver.Config{
-		Name: "esesnap-ese", Version: "test",
-		Open: func(ctx context.Context, src protocol.Source) (*driver.Instance, error) {
-			in, err := engine.Open(engine.Config{LogDir: src.InstanceDir, Writable: true})
-			if err != nil {
-				return nil, err
-			}
-			return &driver.Instance{API: in, RecordsBackups: true, Close: func() error { return in.Term(ese.TermAbrupt) }}, nil
-		},
-		IdleTimeout: time.Minute,
-	})
-	t.Cleanup(func() { d.Close() })
-	return d
+	return shortIdleDriver(t, time.Minute)
 }
 
 // dirtySet generates a dirty set with logs 1..6 whose checkpoint is at 2,
@@ -53,13 +39,7 @@ func dirtySet(t testing.TB) *synth.Set {
 
 func headerOf(t testing.TB, path string) *format.DBHeader {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	fi, _ := f.Stat()
-	hr, err := format.ReadDBHeader(f, fi.Size(), path)
+	hr, err := format.ReadDBHeaderFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,6 +84,8 @@ type backupSummary struct {
 	Recorded      string            `json:"recorded,omitempty"`
 	TruncatedLogs []string          `json:"truncated_logs"`
 	Warnings      []string          `json:"warnings"`
+	Stored        bool              `json:"stored"`
+	EndFailure    []string          `json:"end_failure,omitempty"`
 	Restic        *resticSummary    `json:"restic,omitempty"`
 	Manifest      *host.Manifest    `json:"manifest,omitempty"`
 	Error         *errorJSON        `json:"error,omitempty"`
@@ -159,7 +161,9 @@ func runBackup(cmd *cobra.Command, f *backupFlags) error {
 	}
 	req := host.BackupRequest{Kind: kind, Source: f.source, TruncateLogs: f.truncate, ChunkBytes: f.chunk, Description: f.describe}
 	res, err := host.Backup(ctx, client.Snapshotter(), req, sink, opts...)
-	if cerr := closeSink(err == nil && res != nil); cerr != nil && err == nil {
+	// A committed set is kept whatever happened after the commit: ending
+	// the session may have truncated logs, and then it holds their only copy.
+	if cerr := closeSink(res != nil); cerr != nil && err == nil {
 		err = cerr
 	}
 	if err != nil && res == nil {
@@ -175,7 +179,9 @@ func runBackup(cmd *cobra.Command, f *backupFlags) error {
 		// The set is stored, but ending the session failed (for example the
 		// truncation): say so and fail.
 		sum.OK = false
+		sum.Stored = true
 		sum.Error = toErrorJSON(err)
+		sum.EndFailure = endFailureReport(setName, kind, err)
 	}
 	if f.json {
 		if eerr := writeJSON(report, sum); eerr != nil {
@@ -185,13 +191,60 @@ func runBackup(cmd *cobra.Command, f *backupFlags) error {
 		printSummary(report, sum)
 	}
 	if err != nil {
-		log.Error("the backup set is stored, but ending the backup failed", "error", err)
+		for _, line := range endFailureReport(setName, kind, err) {
+			log.Error(line)
+		}
 		if h := hintFor(err); h != "" {
 			log.Error("what to do: " + h)
 		}
-		return withCode(exitFor(err), nil)
+		code := ExitEndFailed
+		if cmd.Context().Err() != nil || errors.Is(err, host.ErrInterrupted) || errors.Is(err, context.Canceled) {
+			code = ExitInterrupted
+		}
+		return withCode(code, nil)
 	}
 	return nil
+}
+
+// endFailureReport tells, line by line, what a backup whose set was stored
+// but whose session did not end cleanly left behind: where the set is, the
+// JET_err End failed with, which logs were truncated, and what that means
+// for the next backup.
+func endFailureReport(set string, kind protocol.Kind, err error) []string {
+	var ee *host.EndError
+	if !errors.As(err, &ee) {
+		return []string{fmt.Sprintf("the backup set is stored at %s, but the backup did not finish: %v", set, err)}
+	}
+	why := ee.Err.Error()
+	if code, ok := ese.CodeOf(ee.Err); ok {
+		why = code.String()
+	}
+	lines := []string{fmt.Sprintf("the backup set is stored at %s and is complete; keep it. Ending the ESE session failed with %s", set, why)}
+	if n := len(ee.End.TruncatedLogs); n > 0 {
+		lines = append(lines, fmt.Sprintf("%d log(s) were truncated from the source before End failed (%s): this set holds the only copy of their records", n, logRange(ee.End.TruncatedLogs)))
+	} else {
+		lines = append(lines, "nothing was truncated: every log is still in the source")
+	}
+	if ee.End.Recorded != "" {
+		lines = append(lines, fmt.Sprintf("the database headers record this backup (%s)", ee.End.Recorded))
+	} else {
+		switch kind {
+		case protocol.KindFull, protocol.KindIncremental:
+			lines = append(lines, "the database headers do not record this backup, so the next incremental backup builds on the last backup they do record (or fails with JET_errMissingFullBackup if there is none): take a full backup with --writable --truncate-logs to start a chain the headers know")
+		default:
+			lines = append(lines, "the database headers do not record this backup")
+		}
+	}
+	return lines
+}
+
+// logRange names truncated logs compactly: "SRU00003.log..SRU00008.log".
+func logRange(paths []string) string {
+	names := baseNames(paths)
+	if len(names) == 1 {
+		return names[0]
+	}
+	return names[0] + ".." + names[len(names)-1]
 }
 
 // failBackup reports a backup that produced no set.
@@ -218,7 +271,7 @@ func failBackup(cmd *cobra.Command, f *backupFlags, report io.Writer, kind proto
 }
 
 func summarize(res *host.Result, kind protocol.Kind, set string, start time.Time) backupSummary {
-	sum := backupSummary{OK: true, Kind: kind.String(), Set: set, Manifest: res.Manifest,
+	sum := backupSummary{OK: true, Stored: true, Kind: kind.String(), Set: set, Manifest: res.Manifest,
 		Recorded: res.End.Recorded, TruncatedLogs: res.End.TruncatedLogs, Elapsed: time.Since(start).Seconds()}
 	sum.Warnings = append(append([]string{}, res.Warnings...), res.End.Warnings...)
 	if sum.TruncatedLogs == nil {

@@ -12,6 +12,10 @@ import (
 //	1    verification failed: a page, log, header, chain link or backup set is bad
 //	2    usage error: unknown command or flag, wrong number of arguments
 //	3    I/O or other error: the command could not be completed
+//	4    backup stored, but the session did not end cleanly: the set is
+//	     complete and kept, but ending the backup session failed, so the
+//	     backup may not be recorded and logs may or may not be truncated
+//	     (the report says which)
 //	130  interrupted (SIGINT / Ctrl-C) before completion
 //
 // When a run finds bad data and also hits an I/O error, 1 wins: it is a
@@ -21,6 +25,7 @@ const (
 	ExitVerifyFailed = 1
 	ExitUsage        = 2
 	ExitError        = 3
+	ExitEndFailed    = 4
 	ExitInterrupted  = 130
 )
 

@@ -48,6 +48,9 @@ func servePluginDouble() {
 }
 
 func openFaulty(fault string, src protocol.Source) (*driver.Instance, error) {
+	if strings.HasPrefix(fault, endFaultPrefix) {
+		return openEndFault(fault, src)
+	}
 	cfg := engine.Config{LogDir: src.InstanceDir, Writable: src.Options["writable"] == "true"}
 	wrap := func(in *engine.Instance, api ese.BackupAPI) *driver.Instance {
 		return &driver.Instance{API: api, RecordsBackups: cfg.Writable, Close: func() error { return in.Term(ese.TermAbrupt) }}
