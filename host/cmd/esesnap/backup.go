@@ -181,7 +181,7 @@ func runBackup(cmd *cobra.Command, f *backupFlags) error {
 		sum.OK = false
 		sum.Stored = true
 		sum.Error = toErrorJSON(err)
-		sum.EndFailure = endFailureReport(setName, kind, err)
+		sum.EndFailure = endFailureReport(storedAt(setName, sum.Restic), kind, err)
 	}
 	if f.json {
 		if eerr := writeJSON(report, sum); eerr != nil {
@@ -191,7 +191,7 @@ func runBackup(cmd *cobra.Command, f *backupFlags) error {
 		printSummary(report, sum)
 	}
 	if err != nil {
-		for _, line := range endFailureReport(setName, kind, err) {
+		for _, line := range sum.EndFailure {
 			log.Error(line)
 		}
 		if h := hintFor(err); h != "" {
@@ -236,6 +236,15 @@ func endFailureReport(set string, kind protocol.Kind, err error) []string {
 		}
 	}
 	return lines
+}
+
+// storedAt names where a committed set is: the restic snapshot when
+// restic stored it, else the sink's name.
+func storedAt(set string, r *resticSummary) string {
+	if r == nil || r.SnapshotID == "" {
+		return set
+	}
+	return fmt.Sprintf("restic snapshot %.8s (%s)", r.SnapshotID, set)
 }
 
 // logRange names truncated logs compactly: "SRU00003.log..SRU00008.log".

@@ -221,3 +221,32 @@ func sourceHeader(t *testing.T, path string) *format.DBHeader {
 	}
 	return hr.Header
 }
+
+// TestResticEndFailsAfterCommit: with restic as the sink, a failed End
+// after truncation keeps the snapshot restic saved (it holds the only copy
+// of the truncated logs), exits 4 and names the snapshot; the snapshot
+// restores.
+func TestResticEndFailsAfterCommit(t *testing.T) {
+	env, bin, repo := resticEnv(t)
+	src := samples.CopySet(t, "srum-win10-dirty")
+	args := []string{"backup", "--kind", "full", "--writable", "--truncate-logs", "--plugin", os.Args[0],
+		"--plugin-env", testPluginEnv + "=1", "--plugin-env", testFaultEnv + "=" + endFaultPrefix + ese.ErrTermInProgress.Name(),
+		"--restic", bin, "--restic-repo", repo, "--source", src}
+	_, stderr, code := cliEnv(t, env, args...)
+	if code != ExitEndFailed {
+		t.Fatalf("exit %d, want %d:\n%s", code, ExitEndFailed, stderr)
+	}
+	snaps := resticSnapshots(t, env, bin, repo)
+	if len(snaps) != 1 {
+		t.Fatalf("%d snapshots, want the one the backup stored", len(snaps))
+	}
+	id, _ := snaps[0]["short_id"].(string)
+	if id == "" || !strings.Contains(stderr, "restic snapshot "+id) || !strings.Contains(stderr, "log(s) were truncated") {
+		t.Fatalf("the report must name snapshot %q and the truncated logs:\n%s", id, stderr)
+	}
+	to := t.TempDir()
+	if _, rerr, rcode := cliEnv(t, env, "restore", "--restic-repo", repo, "--restic", bin, "--plugin", os.Args[0],
+		"--plugin-env", testPluginEnv+"=1", "--snapshot", id, "--to", to); rcode != 0 {
+		t.Fatalf("restore of the kept snapshot: exit %d\n%s", rcode, rerr)
+	}
+}
