@@ -39,6 +39,7 @@ const (
 	faultIgnoresCancel             // Read streams on after its context was cancelled
 	faultLivesOnAfterCancel        // a cancelled Read leaves the session running
 	faultRestartKeepsLock          // the restarted plugin finds the source still locked
+	faultKeepaliveAfterEnd         // Keepalive succeeds for an ended session
 )
 
 // memFile is one file memSnap serves; its bytes are a function of the
@@ -100,7 +101,8 @@ func (m *memSnap) err(code ese.Code, op, msg string) error {
 }
 
 func (m *memSnap) Info(ctx context.Context) (protocol.Info, error) {
-	info := protocol.Info{Name: "mem", Version: "1.0.0", Kinds: []protocol.Kind{protocol.KindFull, protocol.KindCopy}, MaxChunkBytes: protocol.DefaultChunkBytes}
+	info := protocol.Info{Name: "mem", Version: "1.0.0", Kinds: []protocol.Kind{protocol.KindFull, protocol.KindCopy}, MaxChunkBytes: protocol.DefaultChunkBytes,
+		Capabilities: []string{protocol.CapabilityKeepalive}}
 	switch m.fault {
 	case faultInfoNoName:
 		info.Name = ""
@@ -259,8 +261,11 @@ func (m *memSnap) End(ctx context.Context, id string, req protocol.EndRequest) (
 		return protocol.EndResult{}, err
 	}
 	if s.ended {
-		if s.aborted && req.Outcome == protocol.OutcomeSucceeded && m.fault == faultEndRevivesAborted {
-			return protocol.EndResult{Recorded: "memPrev"}, nil
+		if s.aborted && req.Outcome == protocol.OutcomeSucceeded {
+			if m.fault == faultEndRevivesAborted {
+				return protocol.EndResult{Recorded: "memPrev"}, nil
+			}
+			return protocol.EndResult{}, m.err(ese.ErrBackupAbortByServer, "End", "the session was aborted")
 		}
 		return s.result, nil
 	}
@@ -278,6 +283,13 @@ func (m *memSnap) End(ctx context.Context, id string, req protocol.EndRequest) (
 	}
 	m.finish(s, false, res)
 	return res, nil
+}
+
+func (m *memSnap) Keepalive(ctx context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, err := m.session("Keepalive", id, m.fault == faultKeepaliveAfterEnd)
+	return err
 }
 
 func (m *memSnap) Restore(ctx context.Context, req protocol.RestoreRequest) (protocol.RestoreResult, error) {
@@ -340,7 +352,8 @@ func TestSuiteCatchesBrokenDoubles(t *testing.T) {
 		{faultRereadAllowed, "a file read twice", []string{"read-twice"}},
 		{faultFilesSkipsAhead, "Files skips an unread batch", []string{"files-before-batch-read"}},
 		{faultEndSucceedsEarly, "End succeeds an incomplete backup", []string{"end-succeeded-early"}},
-		{faultEndRevivesAborted, "End revives an aborted session", []string{"end-twice"}},
+		{faultEndRevivesAborted, "End revives an aborted session", []string{"end-twice", "cancel-mid-read"}},
+		{faultKeepaliveAfterEnd, "Keepalive of an ended session succeeds", []string{"keepalive", "cancel-mid-read"}},
 		{faultSwallowsWriterError, "writer error swallowed", []string{"abort-mid-read"}},
 		{faultIgnoresCancel, "cancellation ignored", []string{"cancel-mid-read"}},
 		{faultLivesOnAfterCancel, "session survives cancellation", []string{"cancel-mid-read"}},

@@ -447,10 +447,56 @@ func checkCancelMidRead(ctx context.Context, tgt Target) error {
 	if err := wantCode(err, fmt.Sprintf("Files after the Read of %q was cancelled", r.file), 0); err != nil {
 		return fmt.Errorf("%w: a cancelled stream ends the session, so later calls fail", err)
 	}
+	if k, ok := tgt.Snapshotter.(protocol.SessionKeeper); ok && p.info.Has(protocol.CapabilityKeepalive) {
+		err := k.Keepalive(ctx, se.id)
+		if err := wantCode(err, "Keepalive of the session ended by a cancelled Read", 0); err != nil {
+			return fmt.Errorf("%w: Keepalive tells the host that End cannot succeed", err)
+		}
+	}
+	res, err := se.s.End(ctx, se.id, protocol.EndRequest{Outcome: protocol.OutcomeSucceeded})
+	if err := wantCode(err, "End(succeeded) of the session ended by a cancelled Read", 0); err != nil {
+		return fmt.Errorf("%w: a session the plugin aborted never ends succeeded", err)
+	}
+	if res.Recorded != "" || len(res.TruncatedLogs) > 0 {
+		return fmt.Errorf("End(succeeded) of an aborted session failed but recorded %q and truncated %v", res.Recorded, res.TruncatedLogs)
+	}
 	if _, err := se.end(ctx, protocol.OutcomeAborted, false); err != nil {
 		return fmt.Errorf("End(aborted) after a cancelled Read: %w: End must accept an abort in any state of the session", err)
 	}
 	return beginAgain(ctx, tgt.Snapshotter, tgt.Source, p.kind, "a cancelled Read")
+}
+
+// checkKeepalive: a plugin that lists the keepalive capability accepts
+// Keepalive for a live session (also between the last batch and End, when
+// the host commits its set) and refuses it after End.
+func checkKeepalive(ctx context.Context, tgt Target) error {
+	p, err := prepare(ctx, tgt)
+	if err != nil {
+		return err
+	}
+	k, ok := tgt.Snapshotter.(protocol.SessionKeeper)
+	if !ok || !p.info.Has(protocol.CapabilityKeepalive) {
+		return fmt.Errorf("%w: the plugin does not list the %q capability", ErrSkip, protocol.CapabilityKeepalive)
+	}
+	se, err := begin(ctx, tgt.Snapshotter, tgt.Source, p.kind)
+	if err != nil {
+		return err
+	}
+	defer se.cleanup(ctx)
+	if err := k.Keepalive(ctx, se.id); err != nil {
+		return fmt.Errorf("Keepalive right after Begin: %w", err)
+	}
+	if _, err := se.readAll(ctx, p.info); err != nil {
+		return err
+	}
+	if err := k.Keepalive(ctx, se.id); err != nil {
+		return fmt.Errorf("Keepalive after the last batch, before End: %w: the host sends it while its sink commits", err)
+	}
+	if _, err := se.end(ctx, protocol.OutcomeAborted, false); err != nil {
+		return fmt.Errorf("End(aborted): %w", err)
+	}
+	err = k.Keepalive(ctx, se.id)
+	return wantCode(err, "Keepalive after End", 0)
 }
 
 // checkRestart: a plugin restarted while a session was open (as after a

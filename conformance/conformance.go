@@ -78,6 +78,7 @@ func Checks() []Check {
 		{"end-succeeded-early", checkEndSucceededEarly},
 		{"end-twice", checkEndTwice},
 		{"cancel-mid-read", checkCancelMidRead},
+		{"keepalive", checkKeepalive},
 		{"restart", checkRestart},
 	}
 }

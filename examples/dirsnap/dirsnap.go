@@ -72,6 +72,7 @@ type session struct {
 	ended   bool
 	result  protocol.EndResult // what End reports, again if retried
 	endErr  error
+	aborted string // why the plugin ended the session itself
 	endedAt time.Time
 }
 
@@ -265,6 +266,14 @@ func (s *snapshotter) End(ctx context.Context, id string, req protocol.EndReques
 		return protocol.EndResult{}, err
 	}
 	defer se.mu.Unlock()
+	if se.ended && se.aborted != "" {
+		// The plugin gave up on the session: it ends aborted, never
+		// succeeded.
+		if req.Outcome != protocol.OutcomeSucceeded {
+			return protocol.EndResult{}, nil
+		}
+		return protocol.EndResult{}, &ese.Error{Code: ese.ErrBackupAbortByServer, Op: op, Err: errors.New("the plugin had already aborted the session: " + se.aborted)}
+	}
 	if se.ended {
 		return se.result, se.endErr
 	}
@@ -300,7 +309,8 @@ func (s *snapshotter) abortLocked(se *session, reason string) {
 		return
 	}
 	s.log.Warn("backup session aborted", "session", se.id, "reason", reason)
-	s.finishLocked(se, protocol.EndResult{Warnings: []string{"the session had already been aborted: " + reason}}, nil)
+	se.aborted = reason
+	s.finishLocked(se, protocol.EndResult{}, nil)
 }
 
 // finishLocked marks the session ended and frees its directory. The caller
