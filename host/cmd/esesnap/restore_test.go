@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/esesnap/esesnap/host"
+	"github.com/esesnap/esesnap/internal/samples"
+	"github.com/esesnap/esesnap/protocol"
+)
+
+// pluginArgs runs the test binary as the plugin, with a fault if not "".
+func pluginArgs(fault string) []string {
+	args := []string{"--plugin", os.Args[0], "--plugin-env", testPluginEnv + "=1"}
+	if fault != "" {
+		args = append(args, "--plugin-env", testFaultEnv+"="+fault)
+	}
+	return args
+}
+
+// tree lists everything under dir, each path with the SHA-256 of its
+// content ("dir" for directories); nil when dir does not exist.
+func tree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	if _, err := os.Lstat(dir); os.IsNotExist(err) {
+		return nil
+	}
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() {
+			out[rel] = "dir"
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		out[rel] = hex.EncodeToString(sum[:])
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// sameTree fails unless dir holds exactly what before listed.
+func sameTree(t *testing.T, what, dir string, before map[string]string) {
+	t.Helper()
+	after := tree(t, dir)
+	if (before == nil) != (after == nil) || !maps.Equal(before, after) {
+		t.Fatalf("%s changed %s:\nbefore %v\nafter  %v", what, dir, before, after)
+	}
+}
+
+// readManifest reads the manifest of a set (directory or tar) that
+// verifies.
+func readManifest(t *testing.T, set string) *host.Manifest {
+	t.Helper()
+	rep, err := host.Verify(context.Background(), set)
+	if err != nil {
+		t.Fatalf("verify %s: %v", set, err)
+	}
+	return rep.Manifest
+}
+
+// wantStaged checks that to holds exactly the set's databases and, under
+// logs/, its logs, byte for byte as the manifest recorded them, and no
+// scratch directory.
+func wantStaged(t *testing.T, m *host.Manifest, to string) {
+	t.Helper()
+	want := map[string]string{".": "dir", "logs": "dir"}
+	for _, f := range m.Files {
+		switch f.Role {
+		case protocol.RoleDatabase:
+			want[f.Name] = f.SHA256
+		case protocol.RoleLog:
+			want[filepath.Join("logs", f.Name)] = f.SHA256
+		}
+	}
+	if got := tree(t, to); !maps.Equal(got, want) {
+		t.Fatalf("staged %v\nwant   %v", got, want)
+	}
+}
+
+// TestRestoreEverySample: a set that verify accepts must restore. Every
+// complete real sample is backed up into a directory set and a tar set,
+// both are verified and restored with restore --set through the real
+// plugin process, and the staged files are the streamed ones.
+func TestRestoreEverySample(t *testing.T) {
+	for _, name := range []string{"srum-win10-clean", "srum-win10-dirty", "srum-win11-dirty"} {
+		t.Run(name, func(t *testing.T) {
+			src := samples.CopySet(t, name)
+			dir := filepath.Join(t.TempDir(), "set")
+			tarFile := filepath.Join(t.TempDir(), "set.tar")
+			for _, out := range [][]string{{"--out", dir}, {"--tar", tarFile}} {
+				args := append(append([]string{"backup", "--source", src}, pluginArgs("")...), out...)
+				if _, stderr, code := cli(t, args...); code != ExitOK {
+					t.Fatalf("backup %v: exit %d\n%s", out, code, stderr)
+				}
+			}
+			m := readManifest(t, dir)
+			if m.ESE == nil || m.ESE.GenLow == 0 {
+				t.Fatalf("no ESE section: %+v", m.ESE)
+			}
+			for _, set := range []string{dir, tarFile} {
+				if stdout, stderr, code := cli(t, "verify", set); code != ExitOK {
+					t.Fatalf("verify %s: exit %d\n%s%s", set, code, stdout, stderr)
+				}
+				to := filepath.Join(t.TempDir(), "restore")
+				stdout, stderr, code := cli(t, append([]string{"restore", "--set", set, "--to", to, "--json"}, pluginArgs("")...)...)
+				if code != ExitOK {
+					t.Fatalf("restore %s: exit %d\n%s", set, code, stderr)
+				}
+				var sum restoreSummary
+				if err := json.Unmarshal([]byte(stdout), &sum); err != nil || !sum.OK || sum.GenLow != m.ESE.GenLow || sum.GenHigh != m.ESE.GenHigh {
+					t.Fatalf("restore --json: %v %+v", err, sum)
+				}
+				wantStaged(t, readManifest(t, set), to)
+			}
+		})
+	}
+}
+
+// TestRestoreFailureLeavesNothing: a restore that fails — a set that does
+// not verify, a file in the way, the plugin refusing the restore — exits
+// with its code and message and leaves the target exactly as it was (a
+// target that did not exist does not exist afterwards); once the cause is
+// fixed the same command succeeds.
+func TestRestoreFailureLeavesNothing(t *testing.T) {
+	src := samples.CopySet(t, "srum-win10-dirty")
+	pristine := filepath.Join(t.TempDir(), "set")
+	if _, stderr, code := cli(t, append([]string{"backup", "--source", src, "--out", pristine}, pluginArgs("")...)...); code != ExitOK {
+		t.Fatalf("backup: exit %d\n%s", code, stderr)
+	}
+	pristineTar := filepath.Join(t.TempDir(), "set.tar")
+	if _, stderr, code := cli(t, append([]string{"backup", "--source", src, "--tar", pristineTar}, pluginArgs("")...)...); code != ExitOK {
+		t.Fatalf("backup: exit %d\n%s", code, stderr)
+	}
+	copyTo := func(t *testing.T, from, to string) {
+		t.Helper()
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// dirCopy copies the pristine directory set.
+	dirCopy := func(t *testing.T) string {
+		set := filepath.Join(t.TempDir(), "set")
+		os.Mkdir(set, 0o755)
+		for _, e := range mustReadDir(t, pristine) {
+			copyTo(t, filepath.Join(pristine, e.Name()), filepath.Join(set, e.Name()))
+		}
+		return set
+	}
+	tarCopy := func(t *testing.T) string {
+		p := filepath.Join(t.TempDir(), "set.tar")
+		copyTo(t, pristineTar, p)
+		return p
+	}
+	dbOffset := func(t *testing.T, tarFile string) int64 {
+		// SRUDB.dat is the first entry: its content starts after one
+		// 512-byte header (its name needs no PAX record).
+		return 512
+	}
+	cases := []struct {
+		name     string
+		set      func(t *testing.T) string
+		existing bool // restore into an existing directory holding a file of its own
+		fault    string
+		break_   func(t *testing.T, set, to string) (fix func())
+		code     int
+		want     []string
+	}{
+		{name: "damaged page in a directory set", set: dirCopy,
+			break_: func(t *testing.T, set, to string) func() {
+				flipBit(t, filepath.Join(set, "SRUDB.dat"), 40*4096+5)
+				return func() { copyTo(t, filepath.Join(pristine, "SRUDB.dat"), filepath.Join(set, "SRUDB.dat")) }
+			}, code: ExitVerifyFailed, want: []string{"the backup set does not verify", "SRUDB.dat page ", "JET_errReadVerifyFailure (-1018)"}},
+		{name: "damaged page in a tar set", set: tarCopy, existing: true,
+			break_: func(t *testing.T, set, to string) func() {
+				flipBit(t, set, dbOffset(t, set)+40*4096+5)
+				return func() { copyTo(t, pristineTar, set) }
+			}, code: ExitVerifyFailed, want: []string{"the backup set does not verify", "SRUDB.dat"}},
+		{name: "tar cut after its manifest", set: tarCopy,
+			break_: func(t *testing.T, set, to string) func() {
+				st, _ := os.Stat(set)
+				os.Truncate(set, st.Size()-1024)
+				return func() { copyTo(t, pristineTar, set) }
+			}, code: ExitVerifyFailed, want: []string{"the tar archive is truncated"}},
+		{name: "log in the way", set: dirCopy, existing: true,
+			break_: func(t *testing.T, set, to string) func() {
+				os.MkdirAll(filepath.Join(to, "logs"), 0o755)
+				p := filepath.Join(to, "logs", "SRU00052.log")
+				os.WriteFile(p, []byte("another instance's log"), 0o644)
+				return func() { os.Remove(p) }
+			}, code: ExitError, want: []string{"JET_errFileAlreadyExists (-1814)", "SRU00052.log", "what to do:"}},
+		{name: "log in the way of a tar set", set: tarCopy, existing: true,
+			break_: func(t *testing.T, set, to string) func() {
+				os.MkdirAll(filepath.Join(to, "logs"), 0o755)
+				p := filepath.Join(to, "logs", "SRU00051.log")
+				os.WriteFile(p, []byte("another instance's log"), 0o644)
+				return func() { os.Remove(p) }
+			}, code: ExitError, want: []string{"JET_errFileAlreadyExists (-1814)", "SRU00051.log"}},
+		{name: "plugin refuses the restore", set: dirCopy, fault: "refuse-restore-after-staging",
+			break_: func(t *testing.T, set, to string) func() { return nil },
+			code:   ExitError, want: []string{"staging failed", "JET_errRecoveredWithErrors (-527)"}},
+		{name: "plugin refuses the restore of a tar set", set: tarCopy, existing: true, fault: "refuse-restore-after-staging",
+			break_: func(t *testing.T, set, to string) func() { return nil },
+			code:   ExitError, want: []string{"staging failed", "JET_errRecoveredWithErrors (-527)"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			set := tc.set(t)
+			parent := t.TempDir()
+			to := filepath.Join(parent, "restore")
+			if tc.existing {
+				os.Mkdir(to, 0o755)
+				os.WriteFile(filepath.Join(to, "notes.txt"), []byte("mine"), 0o644)
+			}
+			fix := tc.break_(t, set, to)
+			before := tree(t, parent)
+			args := append([]string{"restore", "--set", set, "--to", to}, pluginArgs(tc.fault)...)
+			_, stderr, code := cli(t, args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s", code, tc.code, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Fatalf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			sameTree(t, "the failed restore", parent, before)
+			if fix != nil {
+				fix()
+			}
+			_, stderr, code = cli(t, append([]string{"restore", "--set", set, "--to", to}, pluginArgs("")...)...)
+			if code != ExitOK {
+				t.Fatalf("second run: exit %d\n%s", code, stderr)
+			}
+			if tc.existing {
+				os.Remove(filepath.Join(to, "notes.txt"))
+			}
+			wantStaged(t, readManifest(t, set), to)
+		})
+	}
+}
+
+func mustReadDir(t *testing.T, dir string) []os.DirEntry {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
