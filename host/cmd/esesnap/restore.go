@@ -112,6 +112,9 @@ restic dump, verifies every set, checks that the log generations are contiguous
 				return withCode(code, nil)
 			}
 			if err != nil {
+				if cmd.Context().Err() != nil {
+					return fail(ExitInterrupted, "interrupted", err)
+				}
 				var rerr *restic.ExitError
 				if errors.As(err, &rerr) {
 					return fail(ExitError, "reading from restic failed", err)
@@ -123,6 +126,9 @@ restic dump, verifies every set, checks that the log generations are contiguous
 			// scratch: they are moved into place rather than copied.
 			res, err := stageRestore(cmd, &pf, setDir, m, li, to, logDir, systemDir, rf.repo != "" || len(scratch) > 0)
 			if err != nil {
+				if cmd.Context().Err() != nil {
+					return fail(ExitInterrupted, "interrupted", err)
+				}
 				return fail(exitFor(err), "staging failed", err)
 			}
 			ok = true

@@ -5,13 +5,18 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io/fs"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/esesnap/esesnap/ese/format"
+	"github.com/esesnap/esesnap/ese/synth"
 	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/internal/samples"
 	"github.com/esesnap/esesnap/protocol"
@@ -269,4 +274,108 @@ func mustReadDir(t *testing.T, dir string) []os.DirEntry {
 		t.Fatal(err)
 	}
 	return es
+}
+
+// TestResticRestoreFailureLeavesNothing: a restore from restic that is
+// interrupted while it extracts a set from restic dump, or that finds a
+// log in its way after it moved the databases into place, exits with its
+// code and leaves the target as it was — no scratch directory, no moved
+// database — and the same command then succeeds.
+func TestResticRestoreFailureLeavesNothing(t *testing.T) {
+	env, bin, repo := resticEnv(t)
+	src := t.TempDir()
+	// 64 MiB of pages, so that extracting the database takes long enough
+	// to be interrupted in the middle.
+	if _, err := synth.Generate(context.Background(), synth.Options{Dir: src, Pages: 16384, State: format.DBStateDirtyShutdown, FirstGen: 1, CurrentGen: 4, Seed: 11}); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := cliEnv(t, env, append([]string{"backup", "--restic", bin, "--restic-repo", repo, "--source", src, "--kind", "full", "--json"}, pluginArgs("")...)...)
+	if code != ExitOK {
+		t.Fatalf("backup: exit %d\n%s", code, stderr)
+	}
+	var sum backupSummary
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+		t.Fatal(err)
+	}
+	restoreArgs := func(to string) []string {
+		return append([]string{"restore", "--restic", bin, "--restic-repo", repo, "--snapshot", sum.Restic.SnapshotID, "--to", to}, pluginArgs("")...)
+	}
+	secondRun := func(t *testing.T, to string) {
+		t.Helper()
+		if _, stderr, code := cliEnv(t, env, restoreArgs(to)...); code != ExitOK {
+			t.Fatalf("second run: exit %d\n%s", code, stderr)
+		}
+		for _, f := range sum.Manifest.Files {
+			staged := filepath.Join(to, f.Name)
+			if f.Role == protocol.RoleLog {
+				staged = filepath.Join(to, "logs", f.Name)
+			}
+			if got := sha256File(t, staged); got != f.SHA256 {
+				t.Fatalf("staged %s differs from what the plugin streamed", f.Name)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(to, ".esesnap-restic")); !os.IsNotExist(err) {
+			t.Fatalf("the scratch directory remains after a restore: %v", err)
+		}
+	}
+
+	t.Run("interrupted mid-extract", func(t *testing.T) {
+		parent := t.TempDir()
+		to := filepath.Join(parent, "restore")
+		before := tree(t, parent)
+		cmd := cliCommand(restoreArgs(to)...)
+		cmd.Env = append(env, runMainEnv+"=1")
+		var errOut strings.Builder
+		cmd.Stderr = &errOut
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Interrupt once a database is partly extracted into the scratch
+		// directory.
+		var partial int64
+		deadline := time.Now().Add(2 * time.Minute)
+		for partial == 0 && time.Now().Before(deadline) {
+			filepath.WalkDir(filepath.Join(to, ".esesnap-restic"), func(p string, d fs.DirEntry, err error) error {
+				if err == nil && strings.HasSuffix(p, ".edb") {
+					if info, err := d.Info(); err == nil && info.Size() > 0 {
+						partial = info.Size()
+					}
+				}
+				return nil
+			})
+			time.Sleep(time.Millisecond)
+		}
+		if partial == 0 {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("no database appeared in the scratch directory:\n%s", errOut.String())
+		}
+		cmd.Process.Signal(os.Interrupt)
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != ExitInterrupted {
+			t.Fatalf("exit %v, want %d (the database had %d of %d bytes when interrupted)\n%s", err, ExitInterrupted, partial, sum.Manifest.Files[0].Size, errOut.String())
+		}
+		if !strings.Contains(errOut.String(), "restore: interrupted") {
+			t.Fatalf("stderr does not say it was interrupted:\n%s", errOut.String())
+		}
+		t.Logf("interrupted with %d of %d bytes of the database extracted", partial, sum.Manifest.Files[0].Size)
+		sameTree(t, "the interrupted restore", parent, before)
+		secondRun(t, to)
+	})
+
+	t.Run("log in the way after the databases were moved", func(t *testing.T) {
+		to := t.TempDir()
+		os.Mkdir(filepath.Join(to, "logs"), 0o755)
+		inTheWay := filepath.Join(to, "logs", "edb00003.log")
+		os.WriteFile(inTheWay, []byte("another instance's log"), 0o644)
+		before := tree(t, to)
+		_, stderr, code := cliEnv(t, env, restoreArgs(to)...)
+		if code != ExitError || !strings.Contains(stderr, "JET_errFileAlreadyExists (-1814)") || !strings.Contains(stderr, "edb00003.log") {
+			t.Fatalf("exit %d, want %d with JET_errFileAlreadyExists:\n%s", code, ExitError, stderr)
+		}
+		sameTree(t, "the failed restore", to, before)
+		os.Remove(inTheWay)
+		secondRun(t, to)
+	})
 }
