@@ -215,7 +215,7 @@ func prepareSet(cmd *cobra.Command, set, to string) (dir string, m *host.Manifes
 		// Scratch: the databases are moved into place and synced there,
 		// the logs copied (and synced) by the plugin.
 		if _, err := host.ExtractTar(ctx, f, dir, host.Scratch()); err != nil {
-			return "", nil, scratch, err
+			return "", nil, scratch, fmt.Errorf("%s: %w", set, err)
 		}
 	}
 	rep, err := host.Verify(ctx, dir)

@@ -379,3 +379,69 @@ func TestResticRestoreFailureLeavesNothing(t *testing.T) {
 		secondRun(t, to)
 	})
 }
+
+// TestVerifyCommandManifestProblems: esesnap verify exits 1 on a manifest
+// that is not strict or contradicts the files, naming the set and the
+// problem, with advice.
+func TestVerifyCommandManifestProblems(t *testing.T) {
+	src := samples.CopySet(t, "srum-win10-clean")
+	cases := []struct {
+		name string
+		edit func(b []byte) []byte
+		want string
+	}{
+		{"wrongly cased key", func(b []byte) []byte { return []byte(strings.Replace(string(b), `"kind":`, `"KIND":`, 1)) }, `key "KIND" is spelled "kind"`},
+		{"generation", func(b []byte) []byte {
+			return []byte(strings.Replace(string(b), `"generation": 9`, `"generation": 10`, 1))
+		}, "SRU00009.log: the manifest does not match the files: the manifest says generation 0xa, the log header 0x9"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			set := filepath.Join(t.TempDir(), "set")
+			if _, stderr, code := cli(t, append([]string{"backup", "--source", src, "--out", set}, pluginArgs("")...)...); code != ExitOK {
+				t.Fatalf("backup: exit %d\n%s", code, stderr)
+			}
+			p := filepath.Join(set, host.ManifestName)
+			b, _ := os.ReadFile(p)
+			edited := tc.edit(b)
+			if string(edited) == string(b) {
+				t.Fatal("the edit changed nothing")
+			}
+			os.WriteFile(p, edited, 0o644)
+			_, stderr, code := cli(t, "verify", set)
+			if code != ExitVerifyFailed || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "what to do: the manifest does not describe") {
+				t.Fatalf("exit %d, want %d with %q and advice:\n%s", code, ExitVerifyFailed, tc.want, stderr)
+			}
+			if tc.name == "wrongly cased key" && !strings.Contains(stderr, set) {
+				t.Fatalf("the error does not name the set %s:\n%s", set, stderr)
+			}
+		})
+	}
+}
+
+// TestVerifyCommandTruncatedTar: a tar set cut exactly after its manifest
+// entry (a copy that stopped before the end-of-archive blocks) fails
+// verify with exit 1 and says the archive is truncated.
+func TestVerifyCommandTruncatedTar(t *testing.T) {
+	src := samples.CopySet(t, "srum-win10-clean")
+	tarFile := filepath.Join(t.TempDir(), "set.tar")
+	if _, stderr, code := cli(t, append([]string{"backup", "--source", src, "--tar", tarFile}, pluginArgs("")...)...); code != ExitOK {
+		t.Fatalf("backup: exit %d\n%s", code, stderr)
+	}
+	if _, stderr, code := cli(t, "verify", tarFile); code != ExitOK {
+		t.Fatalf("verify of the whole tar: exit %d\n%s", code, stderr)
+	}
+	st, err := os.Stat(tarFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(tarFile, st.Size()-1024); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := cli(t, "verify", tarFile)
+	for _, want := range []string{tarFile + ": backup set is incomplete: the tar archive is truncated", "what to do: the tar file was cut short"} {
+		if code != ExitVerifyFailed || !strings.Contains(stderr, want) {
+			t.Fatalf("exit %d, want %d with %q:\n%s", code, ExitVerifyFailed, want, stderr)
+		}
+	}
+}
