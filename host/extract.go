@@ -23,16 +23,15 @@ import (
 // behind. With Scratch nothing is synced.
 func ExtractTar(ctx context.Context, r io.Reader, dir string, opts ...ScratchOption) (*Manifest, error) {
 	sync := !scratchOf(opts)
-	tr := tar.NewReader(r)
+	tail := newTarTail(r)
+	tr := tar.NewReader(tail)
 	seen := map[string]extracted{}
-	var order []string
+	var made []string // files this extraction created, removed if it fails
 	var m *Manifest
 	var manifestBytes []byte
 	cleanup := func() {
-		for _, n := range order {
-			if seen[n].made {
-				os.Remove(filepath.Join(dir, n))
-			}
+		for _, n := range made {
+			os.Remove(filepath.Join(dir, n))
 		}
 	}
 	buf := make([]byte, 1<<20)
@@ -84,13 +83,18 @@ func ExtractTar(ctx context.Context, r io.Reader, dir string, opts ...ScratchOpt
 			return nil, fmt.Errorf("extract %s: %w", hdr.Name, err)
 		}
 		seen[hdr.Name] = g
-		order = append(order, hdr.Name)
+		if g.made {
+			made = append(made, hdr.Name)
+		}
 	}
 	if m == nil {
 		cleanup()
 		return nil, fmt.Errorf("extract: %w: the stream has no manifest", ErrIncomplete)
 	}
 	var errs []error
+	if err := tail.end(); err != nil {
+		errs = append(errs, err)
+	}
 	for _, f := range m.Files {
 		if d := f.Delta; d != nil {
 			// The set holds the delta entry; ResolveDeltas rebuilds the file.
@@ -196,4 +200,66 @@ func scratchOf(opts []ScratchOption) bool {
 		}
 	}
 	return false
+}
+
+// ErrTarTruncated means a tar stream ends without the two 512-byte zero
+// blocks that close every tar archive: it was cut short, possibly exactly
+// after an entry, which archive/tar's reader does not report.
+var ErrTarTruncated = errors.New("the tar archive is truncated")
+
+// tarEndSize is the end-of-archive marker: two zero blocks of 512 bytes.
+const tarEndSize = 2 * 512
+
+// tarTail passes a tar stream through to archive/tar and remembers how
+// many zero bytes the stream consumed so far ends with. archive/tar reads
+// exactly the bytes of headers, contents and padding, so when it reports
+// the end of the archive those zeros are the end-of-archive blocks.
+type tarTail struct {
+	r     io.Reader
+	n     int64 // bytes read
+	zeros int64 // trailing zero bytes of what was read
+}
+
+func newTarTail(r io.Reader) *tarTail { return &tarTail{r: r} }
+
+func (t *tarTail) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	t.n += int64(n)
+	b := p[:n]
+	i := len(b)
+	for i > 0 && b[i-1] == 0 {
+		i--
+	}
+	if i == 0 {
+		t.zeros += int64(n)
+	} else {
+		t.zeros = int64(n - i)
+	}
+	return n, err
+}
+
+// end checks, once archive/tar has reported the end of the archive, that
+// the stream ended with its end-of-archive blocks and that nothing but
+// zeros (the record padding some tar writers add) follows them.
+func (t *tarTail) end() error {
+	if t.zeros < tarEndSize {
+		return fmt.Errorf("%w: %w: it ends after %d bytes without the two 512-byte zero blocks that close a tar archive (cut short after its last entry)",
+			ErrIncomplete, ErrTarTruncated, t.n)
+	}
+	buf := make([]byte, 32<<10)
+	for {
+		k, err := t.r.Read(buf)
+		for _, c := range buf[:k] {
+			if c != 0 {
+				return fmt.Errorf("%w: data follows the end-of-archive blocks at byte %d", ErrExtraFile, t.n)
+			}
+		}
+		t.n += int64(k)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read tar stream: %w", err)
+		}
+	}
 }

@@ -2,10 +2,13 @@ package host
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/esesnap/esesnap/protocol"
@@ -176,16 +179,143 @@ func ReadManifest(r io.Reader) (*Manifest, error) {
 	if len(b) > maxManifestBytes {
 		return nil, fmt.Errorf("read manifest: larger than %d bytes", maxManifestBytes)
 	}
+	// encoding/json matches keys case-insensitively, keeps the last of
+	// duplicate keys and stops after the first value: the key walk refuses
+	// all three, so a manifest means exactly one thing.
+	if err := checkManifestKeys(b); err != nil {
+		return nil, fmt.Errorf("decode manifest: %w: %w", ErrBadManifest, err)
+	}
 	var m Manifest
 	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("decode manifest: %w", err)
+		return nil, fmt.Errorf("decode manifest: %w: %w", ErrBadManifest, err)
 	}
 	if err := m.check(); err != nil {
-		return nil, err
+		if errors.Is(err, ErrIncomplete) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %w", ErrBadManifest, err)
 	}
 	return &m, nil
 }
+
+// ErrBadManifest means a manifest is not one this program wrote: it is not
+// strict JSON of the manifest's fields (unknown, duplicate or wrongly cased
+// keys, data after the value) or its values are out of range.
+var ErrBadManifest = errors.New("the manifest is not valid")
+
+// checkManifestKeys walks the JSON in b against the Manifest type: every
+// object key must be a field's exact json name and appear once, and
+// nothing but white space may follow the value.
+func checkManifestKeys(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := walkKeys(dec, reflect.TypeFor[Manifest](), "manifest"); err != nil {
+		return err
+	}
+	if tok, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return fmt.Errorf("data after the manifest's JSON value: %w", err)
+		}
+		return fmt.Errorf("data after the manifest's JSON value (%v at byte %d)", tok, dec.InputOffset())
+	}
+	return nil
+}
+
+// walkKeys consumes one JSON value from dec and checks the keys of every
+// object in it against t's json field names (t is nil below values whose
+// type has no fields to check). path names the value in errors.
+func walkKeys(dec *json.Decoder, t reflect.Type, path string) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch tok {
+	case json.Delim('{'):
+		var fields map[string]reflect.Type
+		if t != nil && t.Kind() == reflect.Struct {
+			fields = jsonFields(t)
+		}
+		seen := map[string]bool{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			key, _ := kt.(string)
+			if seen[key] {
+				return fmt.Errorf("%s: key %q appears twice", path, key)
+			}
+			seen[key] = true
+			var ft reflect.Type
+			if fields != nil {
+				var ok bool
+				if ft, ok = fields[key]; !ok {
+					for name := range fields {
+						if strings.EqualFold(name, key) {
+							return fmt.Errorf("%s: key %q is spelled %q in a manifest (keys are case-sensitive)", path, key, name)
+						}
+					}
+					return fmt.Errorf("%s: unknown key %q", path, key)
+				}
+			}
+			if err := walkKeys(dec, ft, path+"."+key); err != nil {
+				return err
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	case json.Delim('['):
+		var et reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			et = t.Elem()
+		}
+		for i := 0; dec.More(); i++ {
+			if err := walkKeys(dec, et, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// jsonFields maps the json names of t's exported fields to their types.
+// Fields whose type decodes itself from text (time.Time, Kind, Role) get a
+// nil type: their values are not objects with keys of ours.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	fields := map[string]reflect.Type{}
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		ft := f.Type
+		if reflect.PointerTo(ft).Implements(textUnmarshaler) || reflect.PointerTo(ft).Implements(jsonUnmarshaler) {
+			ft = nil
+		}
+		fields[name] = ft
+	}
+	return fields
+}
+
+var (
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+)
 
 // check validates a decoded manifest.
 func (m *Manifest) check() error {

@@ -184,6 +184,12 @@ func TestRealSetBackupAndVerify(t *testing.T) {
 			if lres.Manifest.ESE == nil || lres.Manifest.ESE.SignLog == nil || *lres.Manifest.ESE.SignLog != *e.SignLog {
 				t.Fatalf("logs-only ESE metadata %+v", lres.Manifest.ESE)
 			}
+			// Only incremental and differential backups stream logs alone:
+			// a copy set without its databases does not say what it holds.
+			if _, err := Verify(context.Background(), logsDir); !errors.Is(err, ErrManifestMismatch) || !strings.Contains(err.Error(), "a copy backup streams the databases, the set holds none") {
+				t.Fatalf("verify of a logs-only copy set: %v", err)
+			}
+			editManifest(t, logsDir, func(m map[string]any) { m["kind"] = "incremental" })
 			if lrep, err := Verify(context.Background(), logsDir); err != nil || lrep.Logs != rep.Logs {
 				t.Fatalf("verify logs only: %+v, %v", lrep, err)
 			}

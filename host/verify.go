@@ -125,7 +125,27 @@ func Verify(ctx context.Context, path string) (*VerifyReport, error) {
 	if rep != nil {
 		rep.Path = path
 	}
-	return rep, err
+	return rep, namePath(path, err)
+}
+
+// namePath prefixes path to the problems of err that concern the whole
+// tar file (its manifest, its end), which name no file of the set.
+func namePath(path string, err error) error {
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	var out []error
+	for _, e := range errs {
+		if errors.Is(e, ErrBadManifest) || errors.Is(e, ErrTarTruncated) {
+			e = fmt.Errorf("%s: %w", path, e)
+		}
+		out = append(out, e)
+	}
+	if len(out) == 1 {
+		return out[0]
+	}
+	return errors.Join(out...)
 }
 
 // VerifyTar is Verify for a tar stream read from r (a file, stdin, the
@@ -145,10 +165,14 @@ func VerifyTar(ctx context.Context, r io.Reader) (*VerifyReport, error) {
 	seen := map[string]*observed{}
 	names := nameSet{}
 	buf := make([]byte, hashBufferSize)
-	tr := tar.NewReader(r)
+	tail := newTarTail(r)
+	tr := tar.NewReader(tail)
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
+			if err := tail.end(); err != nil {
+				problems = append(problems, err)
+			}
 			break
 		}
 		if err != nil {
@@ -168,7 +192,7 @@ func VerifyTar(ctx context.Context, r io.Reader) (*VerifyReport, error) {
 		if hdr.Name == ManifestName {
 			m, err := ReadManifest(tr)
 			if err != nil {
-				return rep, fmt.Errorf("verify: %w", err)
+				return rep, fmt.Errorf("verify: %s of the tar stream: %w", ManifestName, err)
 			}
 			rep.Manifest = m
 			continue
@@ -482,6 +506,7 @@ func checkSet(ctx context.Context, rep *VerifyReport, seen map[string]*observed,
 		rep.Files = append(rep.Files, fr)
 	}
 	if m.ESE != nil && ctx.Err() == nil {
+		problems = append(problems, checkManifestMeaning(m, seen)...)
 		problems = append(problems, checkESESet(rep, seen, links, logsOK)...)
 	}
 	return problems
@@ -580,4 +605,119 @@ func missingLogNamer(m *Manifest, links []format.ChainLink) func(uint32) string 
 		}
 	}
 	return func(g uint32) string { return fmt.Sprintf("%#x", g) }
+}
+
+// ErrManifestMismatch means the manifest says something about a file that
+// the file's own bytes contradict: a generation, page size, signature,
+// database state, name or kind that is not what the headers hold.
+var ErrManifestMismatch = errors.New("the manifest does not match the files")
+
+// checkManifestMeaning cross-checks what the manifest says about each
+// file of an ESE set with what the file's headers say: the kind (full and
+// copy sets stream databases, incremental and differential sets logs
+// only), each file's name against its original name, page sizes,
+// generations (the manifest's, the log header's and the file name's), the
+// log base name, and for every database its signature, log signature,
+// backup generation and state. Files that failed their own ESE check are
+// skipped here: their damage is already reported.
+func checkManifestMeaning(m *Manifest, seen map[string]*observed) []error {
+	var problems []error
+	bad := func(name, format string, args ...any) {
+		problems = append(problems, fmt.Errorf("%s: %w: %s", name, ErrManifestMismatch, fmt.Sprintf(format, args...)))
+	}
+	dbs := 0
+	headPageSize := 0 // the page size of the first file with a header, as Backup records it
+	var dbFiles []string
+	for _, f := range m.Files {
+		if want := BaseName(f.OriginalName); f.OriginalName != "" && want != f.Name {
+			bad(f.Name, "the original name %q has the base name %q", f.OriginalName, want)
+		}
+		o := seen[f.Name]
+		switch f.Role {
+		case protocol.RoleDatabase:
+			dbs++
+			dbFiles = append(dbFiles, f.Name)
+			if o == nil || !o.checked || o.dbErr != nil {
+				continue
+			}
+			if headPageSize == 0 {
+				headPageSize = o.db.PageSize
+			}
+			if f.PageSize != o.db.PageSize {
+				bad(f.Name, "the manifest says page size %d, the database header %d", f.PageSize, o.db.PageSize)
+			}
+		case protocol.RoleLog:
+			ln, named := format.ParseLogName(f.Name)
+			if !named || ln.Kind != format.LogArchived {
+				bad(f.Name, "a log of a backup set is named for its generation (<base>XXXXX.log)")
+			} else if m.ESE.BaseName != "" && !strings.EqualFold(ln.Base, m.ESE.BaseName) {
+				bad(f.Name, "the manifest says log base name %q", m.ESE.BaseName)
+			}
+			if o == nil || !o.checked || o.logErr != nil {
+				continue
+			}
+			h := o.log.Header
+			if headPageSize == 0 {
+				headPageSize = h.PageSize()
+			}
+			if f.Generation != h.Generation {
+				bad(f.Name, "the manifest says generation %#x, the log header %#x", f.Generation, h.Generation)
+			}
+			if named && ln.Kind == format.LogArchived && ln.Gen != h.Generation {
+				bad(f.Name, "the name says generation %#x, the log header %#x", ln.Gen, h.Generation)
+			}
+			if f.PageSize != 0 && f.PageSize != h.PageSize() {
+				bad(f.Name, "the manifest says page size %d, the log header %d", f.PageSize, h.PageSize())
+			}
+		}
+	}
+	switch m.Kind {
+	case protocol.KindFull, protocol.KindCopy:
+		if dbs == 0 {
+			bad(ManifestName, "a %s backup streams the databases, the set holds none", m.Kind)
+		}
+	case protocol.KindIncremental, protocol.KindDifferential:
+		if dbs > 0 {
+			bad(ManifestName, "an %s backup streams logs only, the set holds %d database(s)", m.Kind, dbs)
+		}
+	}
+	if headPageSize != 0 && m.ESE.PageSize != headPageSize {
+		bad(ManifestName, "ese.page_size is %d, the files' headers say %d", m.ESE.PageSize, headPageSize)
+	}
+
+	// The ESE section's databases are the set's databases, in order, and
+	// say what their header snapshots say.
+	var eseNames []string
+	for _, d := range m.ESE.Databases {
+		eseNames = append(eseNames, d.Name)
+	}
+	if !slices.Equal(eseNames, dbFiles) {
+		bad(ManifestName, "ese.databases lists %q, the set's databases are %q", eseNames, dbFiles)
+	}
+	for _, d := range m.ESE.Databases {
+		o := seen[d.Name]
+		if o == nil || !o.checked || o.dbErr != nil || o.db == nil {
+			continue
+		}
+		h := o.db.Header
+		for _, sig := range []struct {
+			what string
+			text SignatureText
+			have format.Signature
+		}{{"sign_db", d.SignDb, h.SignDb}, {"sign_log", d.SignLog, h.SignLog}} {
+			want, err := parseSignatureText(sig.text)
+			if err != nil {
+				bad(d.Name, "ese.databases %s: %v", sig.what, err)
+			} else if want != sig.have {
+				bad(d.Name, "the manifest says %s %s, the database header %s", sig.what, want, sig.have)
+			}
+		}
+		if d.BackupGenLow != h.BKInfoFullCur.GenLow {
+			bad(d.Name, "the manifest says backup_gen_low %#x, the database header %#x", d.BackupGenLow, h.BKInfoFullCur.GenLow)
+		}
+		if d.State != h.State.String() {
+			bad(d.Name, "the manifest says state %q, the database header %q", d.State, h.State.String())
+		}
+	}
+	return problems
 }

@@ -138,26 +138,52 @@ func restore(fsys FS, req ese.RestoreRequest, log hclog.Logger) error {
 		}
 		place = append(place, placement{src, m.NewDatabaseName})
 	}
+	// Nothing in the way: a file at any destination refuses the restore
+	// before anything is written.
+	var logDst []string
+	stageLogs := req.LogDir != "" && pathKey(req.LogDir) != pathKey(req.BackupLogDir)
+	if stageLogs {
+		for _, p := range logs {
+			logDst = append(logDst, filepath.Join(req.LogDir, filepath.Base(p)))
+		}
+	}
+	var dsts []string
+	for _, p := range place {
+		if pathKey(p.src) != pathKey(p.dst) {
+			dsts = append(dsts, p.dst)
+		}
+	}
+	for _, dst := range append(dsts, logDst...) {
+		if _, err := fsys.Stat(dst); err == nil {
+			return &ese.Error{Code: ese.ErrFileAlreadyExists, Op: op, File: dst, Err: fmt.Errorf("%w; restore never overwrites files", fs.ErrExist)}
+		}
+	}
 	progress(50)
+
+	// Staging: whatever fails, the files and directories made so far are
+	// removed again, so a failed restore can simply be run again.
+	st := &stager{fsys: fsys}
 	for _, p := range place {
 		if pathKey(p.src) == pathKey(p.dst) {
 			continue
 		}
-		if err := copyFile(fsys, p.src, p.dst); err != nil {
+		if err := st.copy(p.src, p.dst); err != nil {
+			st.undo()
 			return &ese.Error{Code: ioCode(err), Op: op, File: p.dst, Err: err}
 		}
 		log.Info("database staged for recovery", "file", p.dst)
 	}
 	progress(70)
 
-	if req.LogDir != "" && pathKey(req.LogDir) != pathKey(req.BackupLogDir) {
-		if err := fsys.MkdirAll(req.LogDir); err != nil {
+	if stageLogs {
+		if err := st.mkdirAll(req.LogDir); err != nil {
+			st.undo()
 			return &ese.Error{Code: ioCode(err), Op: op, File: req.LogDir, Err: err}
 		}
-		for _, p := range logs {
-			dst := filepath.Join(req.LogDir, filepath.Base(p))
-			if err := copyFile(fsys, p, dst); err != nil {
-				return &ese.Error{Code: ioCode(err), Op: op, File: dst, Err: err}
+		for i, p := range logs {
+			if err := st.copy(p, logDst[i]); err != nil {
+				st.undo()
+				return &ese.Error{Code: ioCode(err), Op: op, File: logDst[i], Err: err}
 			}
 		}
 	}
@@ -244,9 +270,58 @@ func copyContents(out, in File, size int64) error {
 	return err
 }
 
-// copyFile copies src to a new file dst and syncs it. An existing dst with
-// the same size is left alone only if it is byte-identical.
-func copyFile(fsys FS, src, dst string) error {
+// stager copies files for a restore and remembers what it made, so that
+// undo can take a failed restore back.
+type stager struct {
+	fsys  FS
+	files []string // files created
+	dirs  []string // directories created, parents first
+}
+
+// mkdirAll creates dir and its missing parents, recording each one made.
+func (s *stager) mkdirAll(dir string) error {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := s.fsys.Stat(d); err == nil {
+			break
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if err := s.fsys.MkdirAll(dir); err != nil {
+		return err
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		s.dirs = append(s.dirs, missing[i])
+	}
+	return nil
+}
+
+// copy copies src to the new file dst (creating its directory), recording
+// dst as soon as it exists.
+func (s *stager) copy(src, dst string) error {
+	if err := s.mkdirAll(filepath.Dir(dst)); err != nil {
+		return err
+	}
+	return copyFile(s.fsys, src, dst, func() { s.files = append(s.files, dst) })
+}
+
+// undo removes the files and then the directories the stager made.
+func (s *stager) undo() {
+	for _, f := range s.files {
+		s.fsys.Remove(f)
+	}
+	for i := len(s.dirs) - 1; i >= 0; i-- {
+		s.fsys.Remove(s.dirs[i])
+	}
+}
+
+// copyFile copies src to a new file dst and syncs it; it never overwrites.
+// created, if not nil, is called once dst exists, so that the caller can
+// remove it again if the copy or a later step fails.
+func copyFile(fsys FS, src, dst string, created func()) error {
 	in, err := fsys.Open(src)
 	if err != nil {
 		return err
@@ -265,6 +340,9 @@ func copyFile(fsys FS, src, dst string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if created != nil {
+		created()
 	}
 	if err := copyContents(out, in, st.Size()); err != nil {
 		out.Close()

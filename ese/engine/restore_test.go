@@ -2,8 +2,13 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/esesnap/esesnap/ese"
@@ -149,4 +154,123 @@ func mustReadDir(t *testing.T, dir string) []os.DirEntry {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// listTree lists every path under dir with its size (directories as "/"),
+// for before/after comparisons.
+func listTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() {
+			out[rel] = "/"
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		out[rel] = fmt.Sprint(info.Size())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// faultDoubleCreate is a test double of the file system that fails Create
+// for one file name (after creating nothing), or, with afterBytes, makes
+// that file's writes fail once afterBytes were written: a disk that fills
+// up in the middle of staging.
+type faultDoubleCreate struct {
+	OSFS
+	name       string
+	afterBytes int64
+}
+
+func (f faultDoubleCreate) Create(name string) (File, error) {
+	if filepath.Base(name) != f.name {
+		return f.OSFS.Create(name)
+	}
+	if f.afterBytes == 0 {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.ENOSPC}
+	}
+	file, err := f.OSFS.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	return &faultDoubleFullFile{File: file, left: f.afterBytes}, nil
+}
+
+type faultDoubleFullFile struct {
+	File
+	left int64
+}
+
+func (f *faultDoubleFullFile) WriteAt(p []byte, off int64) (int, error) {
+	if int64(len(p)) > f.left {
+		n, _ := f.File.WriteAt(p[:f.left], off)
+		f.left = 0
+		return n, &fs.PathError{Op: "write", Path: "staged file", Err: syscall.ENOSPC}
+	}
+	f.left -= int64(len(p))
+	return f.File.WriteAt(p, off)
+}
+
+// TestExternalRestoreLeavesNothing: a restore that fails while staging —
+// a file in the way, a disk that fills up — leaves the target exactly as
+// it was, and the same restore succeeds once the cause is gone.
+func TestExternalRestoreLeavesNothing(t *testing.T) {
+	src := sampleCopy(t, "srum-win10-dirty")
+	set := t.TempDir()
+	writeBackupSet(t, openInstance(t, Config{LogDir: src}), set, 0)
+	cases := []struct {
+		name  string
+		fsys  FS
+		setup func(t *testing.T, target string) (fix func())
+		want  ese.Code
+	}{
+		{"log in the way", OSFS{}, func(t *testing.T, target string) func() {
+			os.MkdirAll(filepath.Join(target, "logs"), 0o755)
+			inTheWay := filepath.Join(target, "logs", "SRU00052.log")
+			writeFile(t, inTheWay, []byte("someone else's log"))
+			return func() { removeFile(t, inTheWay) }
+		}, ese.ErrFileAlreadyExists},
+		{"database in the way", OSFS{}, func(t *testing.T, target string) func() {
+			inTheWay := filepath.Join(target, "SRUDB.dat")
+			writeFile(t, inTheWay, []byte("x"))
+			return func() { removeFile(t, inTheWay) }
+		}, ese.ErrFileAlreadyExists},
+		{"disk full at the last log", faultDoubleCreate{name: "SRU00052.log"}, func(*testing.T, string) func() { return nil }, ese.ErrDiskIO},
+		{"disk full in the database", faultDoubleCreate{name: "SRUDB.dat", afterBytes: 1 << 20}, func(*testing.T, string) func() { return nil }, ese.ErrDiskIO},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			target := filepath.Join(t.TempDir(), "target")
+			os.Mkdir(target, 0o755)
+			fix := tc.setup(t, target)
+			before := listTree(t, target)
+			err := restore(tc.fsys, restoreRequest(t, set, target), nil)
+			if ee := new(ese.Error); !errors.As(err, &ee) || ee.Code != tc.want {
+				t.Fatalf("error %v, want %v", err, tc.want)
+			}
+			if after := listTree(t, target); !maps.Equal(before, after) {
+				t.Fatalf("the failed restore changed the target:\nbefore %v\nafter  %v", before, after)
+			}
+			if fix != nil {
+				fix()
+			}
+			if err := restore(OSFS{}, restoreRequest(t, set, target), nil); err != nil {
+				t.Fatalf("the second run: %v", err)
+			}
+			if fileSHA(t, filepath.Join(target, "logs", "SRU00052.log")) != fileSHA(t, filepath.Join(set, "SRU00052.log")) {
+				t.Fatal("the second run did not stage the last log")
+			}
+		})
+	}
 }

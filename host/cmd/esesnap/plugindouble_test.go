@@ -37,7 +37,15 @@ func servePluginDouble() {
 			return openFaulty(fault, src)
 		},
 		Restore: func(ctx context.Context, req ese.RestoreRequest) error {
-			return engine.ExternalRestore(req, logger)
+			if err := engine.ExternalRestore(req, logger); err != nil {
+				return err
+			}
+			if fault == "refuse-restore-after-staging" {
+				// As ESE's JetExternalRestore2 failing its replay after it
+				// placed the files: the host must take the staging back.
+				return &ese.Error{Code: ese.ErrRecoveredWithErrors, Op: "JetExternalRestore2", Err: errors.New("faultDouble: recovery refused after staging")}
+			}
+			return nil
 		},
 		Logger: logger,
 	})

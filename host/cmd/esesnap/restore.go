@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/esesnap/esesnap/ese"
+	"github.com/esesnap/esesnap/ese/format"
 	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/host/restic"
 	"github.com/esesnap/esesnap/protocol"
@@ -45,6 +46,20 @@ restic dump, verifies every set, checks that the log generations are contiguous
 			if systemDir == "" {
 				systemDir = to
 			}
+			// A failed restore leaves the target as it found it: the
+			// directories it made, the scratch directories and every file
+			// it may have staged are removed again (ok says it succeeded).
+			guard := newRestoreGuard(to, logDir, systemDir)
+			var scratch []string
+			ok := false
+			defer func() {
+				for _, d := range scratch {
+					os.RemoveAll(d)
+				}
+				if !ok {
+					guard.undo()
+				}
+			}()
 			if err := os.MkdirAll(to, 0o755); err != nil {
 				return withCode(ExitError, err)
 			}
@@ -69,14 +84,18 @@ restic dump, verifies every set, checks that the log generations are contiguous
 				if err := os.RemoveAll(work); err != nil {
 					return withCode(ExitError, fmt.Errorf("remove the scratch directory of an earlier restore: %w", err))
 				}
-				defer os.RemoveAll(work)
+				scratch = append(scratch, work)
 				ch, err = chainFromRestic(cmd, &rf, snapshot, when, work)
 				if err == nil {
 					setDir, m, li, sets = ch.Dir, ch.Sets[0], ch.Logs, len(ch.Sets)
 					log.Info("backup chain assembled", "sets", len(ch.Sets), "logs", fmt.Sprintf("%d..%d", li.GenLow, li.GenHigh))
 				}
 			} else {
-				setDir, m, err = prepareSet(cmd, set, to)
+				var tmp string
+				setDir, m, tmp, err = prepareSet(cmd, set, to)
+				if tmp != "" {
+					scratch = append(scratch, tmp)
+				}
 				if err == nil {
 					li = ese.LogInfo{GenLow: m.ESE.GenLow, GenHigh: m.ESE.GenHigh, BaseName: m.ESE.BaseName}
 				}
@@ -93,18 +112,26 @@ restic dump, verifies every set, checks that the log generations are contiguous
 				return withCode(code, nil)
 			}
 			if err != nil {
+				if cmd.Context().Err() != nil {
+					return fail(ExitInterrupted, "interrupted", err)
+				}
 				var rerr *restic.ExitError
 				if errors.As(err, &rerr) {
 					return fail(ExitError, "reading from restic failed", err)
 				}
 				return fail(ExitVerifyFailed, "the backup set does not verify", err)
 			}
-			// Databases assembled from restic are scratch: they are moved
-			// into place rather than copied.
-			res, err := stageRestore(cmd, &pf, setDir, m, li, to, logDir, systemDir, rf.repo != "")
+			guard.expect(m, li)
+			// Databases assembled from restic or extracted from a tar are
+			// scratch: they are moved into place rather than copied.
+			res, err := stageRestore(cmd, &pf, setDir, m, li, to, logDir, systemDir, rf.repo != "" || len(scratch) > 0)
 			if err != nil {
+				if cmd.Context().Err() != nil {
+					return fail(ExitInterrupted, "interrupted", err)
+				}
 				return fail(exitFor(err), "staging failed", err)
 			}
+			ok = true
 			if asJSON {
 				sum := restoreSummary{OK: true, Kind: m.Kind.String(), Started: m.Started, Sets: sets, GenLow: li.GenLow, GenHigh: li.GenHigh, BaseName: li.BaseName,
 					Staged: res.Staged, RecoveryCommand: res.RecoveryCommand, Warnings: res.Warnings}
@@ -161,41 +188,120 @@ type restoreSummary struct {
 }
 
 // prepareSet verifies the set and returns a directory holding its files: the
-// set itself, or for a tar its extraction under DIR/.esesnap-set.
-func prepareSet(cmd *cobra.Command, set, to string) (string, *host.Manifest, error) {
+// set itself, or for a tar its extraction under DIR/.esesnap-set, which it
+// also returns as scratch for the caller to remove (a leftover of a crashed
+// restore is removed first, never reused).
+func prepareSet(cmd *cobra.Command, set, to string) (dir string, m *host.Manifest, scratch string, err error) {
 	ctx := cmd.Context()
 	st, err := os.Stat(set)
 	if err != nil {
-		return "", nil, err
+		return "", nil, "", err
 	}
-	dir := set
+	dir = set
 	if !st.IsDir() {
 		dir = filepath.Join(to, ".esesnap-set")
-		if err := os.Mkdir(dir, 0o755); err != nil {
-			return "", nil, err
+		if err := os.RemoveAll(dir); err != nil {
+			return "", nil, "", fmt.Errorf("remove the scratch directory of an earlier restore: %w", err)
 		}
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return "", nil, "", err
+		}
+		scratch = dir
 		f, err := os.Open(set)
 		if err != nil {
-			return "", nil, err
+			return "", nil, scratch, err
 		}
 		defer f.Close()
-		if _, err := host.ExtractTar(ctx, f, dir); err != nil {
-			os.RemoveAll(dir)
-			return "", nil, err
+		// Scratch: the databases are moved into place and synced there,
+		// the logs copied (and synced) by the plugin.
+		if _, err := host.ExtractTar(ctx, f, dir, host.Scratch()); err != nil {
+			return "", nil, scratch, fmt.Errorf("%s: %w", set, err)
 		}
 	}
 	rep, err := host.Verify(ctx, dir)
 	if err != nil {
-		return "", nil, err
+		return "", nil, scratch, err
 	}
 	if rep.Manifest.ESE == nil {
-		return "", nil, errors.New("the set holds no ESE databases and logs")
+		return "", nil, scratch, errors.New("the set holds no ESE databases and logs")
 	}
 	abs, err := filepath.Abs(dir)
-	return abs, rep.Manifest, err
+	return abs, rep.Manifest, scratch, err
 }
 
-// stageRestore asks the plugin to stage the verified set.
+// restoreGuard remembers what the target looked like before a restore so
+// that a failed one can be taken back: the directories the restore creates
+// (DIR, the log and checkpoint directories and their missing parents) and
+// the files it may stage (each database, each log of the range, the
+// checkpoint and current log ESE's recovery may start) that did not exist.
+// Only those paths are removed, and directories only when empty: whatever
+// was there before, or was put there by someone else, stays.
+type restoreGuard struct {
+	to, logDir, systemDir string
+	dirs                  []string        // missing before the restore, parents first
+	files                 map[string]bool // paths the restore may create -> existed before
+}
+
+func newRestoreGuard(to, logDir, systemDir string) *restoreGuard {
+	g := &restoreGuard{to: to, logDir: logDir, systemDir: systemDir, files: map[string]bool{}}
+	seen := map[string]bool{}
+	for _, dir := range []string{to, systemDir, logDir} {
+		var missing []string
+		for d := filepath.Clean(dir); !seen[d]; d = filepath.Dir(d) {
+			if _, err := os.Lstat(d); err == nil {
+				break
+			}
+			seen[d] = true
+			missing = append(missing, d)
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+		for i := len(missing) - 1; i >= 0; i-- {
+			g.dirs = append(g.dirs, missing[i])
+		}
+	}
+	return g
+}
+
+// expect records the files staging m (logs li) may create.
+func (g *restoreGuard) expect(m *host.Manifest, li ese.LogInfo) {
+	add := func(p string) {
+		if _, known := g.files[p]; !known {
+			_, err := os.Lstat(p)
+			g.files[p] = err == nil
+		}
+	}
+	for _, f := range m.Files {
+		switch f.Role {
+		case protocol.RoleDatabase:
+			add(filepath.Join(g.to, f.Name))
+		case protocol.RoleLog:
+			add(filepath.Join(g.logDir, f.Name))
+		}
+	}
+	for gen := li.GenLow; gen <= li.GenHigh && gen != 0; gen++ {
+		add(filepath.Join(g.logDir, format.LogFileName(li.BaseName, gen, ".log", gen > 0xFFFFF)))
+	}
+	if li.BaseName != "" {
+		add(filepath.Join(g.logDir, li.BaseName+".log"))
+		add(filepath.Join(g.systemDir, li.BaseName+".chk"))
+	}
+}
+
+// undo removes what the restore created: new files, then new directories
+// that are empty.
+func (g *restoreGuard) undo() {
+	for p, existed := range g.files {
+		if !existed {
+			os.Remove(p)
+		}
+	}
+	for i := len(g.dirs) - 1; i >= 0; i-- {
+		os.Remove(g.dirs[i])
+	}
+}
+
 // stageRestore asks the plugin to stage the set in setDir. With move, the
 // databases (scratch files of this restore) are first moved to their place
 // in to, synced, as ESE's JetExternalRestore expects of a backup program:

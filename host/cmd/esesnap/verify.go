@@ -45,7 +45,11 @@ anything fails.`,
 				for _, e := range unjoin(err) {
 					log.Error("verify failed: " + e.Error())
 				}
-				if errors.Is(err, host.ErrIncomplete) {
+				if errors.Is(err, host.ErrTarTruncated) {
+					log.Error("what to do: the tar file was cut short after its last entry (a copy or transfer that stopped early, a full disk); copy it again from where the backup wrote it, and do not restore from this one")
+				} else if errors.Is(err, host.ErrBadManifest) || errors.Is(err, host.ErrManifestMismatch) {
+					log.Error("what to do: the manifest does not describe these files as esesnap wrote them (edited, damaged, or from another set); do not restore from this set, use another backup")
+				} else if errors.Is(err, host.ErrIncomplete) {
 					log.Error("what to do: the set has no complete manifest: the backup that wrote it did not finish; do not restore from it")
 				} else if h := hintFor(err); h != "" {
 					log.Error("what to do: " + h)
@@ -69,7 +73,7 @@ anything fails.`,
 
 // isSetError reports whether err is a verdict on the set's content.
 func isSetError(err error) bool {
-	for _, target := range []error{host.ErrChecksumMismatch, host.ErrSizeMismatch, host.ErrMissingFile, host.ErrExtraFile, host.ErrIncomplete} {
+	for _, target := range []error{host.ErrChecksumMismatch, host.ErrSizeMismatch, host.ErrMissingFile, host.ErrExtraFile, host.ErrIncomplete, host.ErrBadManifest, host.ErrManifestMismatch} {
 		if errors.Is(err, target) {
 			return true
 		}
