@@ -57,12 +57,12 @@ func TestLogPhaseDataErrors(t *testing.T) {
 			damage: func(t *testing.T, dir string) {
 				copyOver(t, filepath.Join(samples, "srum-win10-dirty", "SRU00051.log"), filepath.Join(dir, "SRU.log"))
 			},
-			failAt: "loginfo", code: ese.ErrBadLogSignature, file: "SRU.log", mention: []string{"another instance"}},
+			failAt: "loginfo", code: ese.ErrBadLogSignature, file: "SRU.log", mention: []string{"another instance", "SRUDB.dat has"}},
 		{name: "checkpoint of another instance", set: "srum-win10-clean",
 			damage: func(t *testing.T, dir string) {
 				copyOver(t, filepath.Join(samples, "srum-win10-dirty", "SRU.chk"), filepath.Join(dir, "SRU.chk"))
 			},
-			failAt: "begin", code: ese.ErrBadCheckpointSignature, file: "SRU.chk", mention: []string{"another instance"}},
+			failAt: "begin", code: ese.ErrBadCheckpointSignature, file: "SRU.chk", mention: []string{"another instance", "SRUDB.dat has"}},
 		{name: "current log renamed as archived", set: "srum-win10-clean",
 			damage: func(t *testing.T, dir string) {
 				if err := os.Rename(filepath.Join(dir, "SRU.log"), filepath.Join(dir, "SRU00009.log")); err != nil {

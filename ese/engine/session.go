@@ -36,6 +36,7 @@ type session struct {
 	prepMarkTime  format.LogTime
 	beginGen      uint32 // current generation at Begin
 	signLog       format.Signature
+	signFrom      string // the file signLog was taken from, for messages
 	dbs           map[string]*dbSession
 	logs          *logSet // as prepared
 	prevLog       *format.ChainLink
@@ -173,9 +174,9 @@ func (in *Instance) BeginExternalBackup(grbit ese.Grbit) error {
 	// belong to it); without databases the current log names it.
 	switch {
 	case len(in.dbs) > 0:
-		s.signLog = in.dbs[0].hdr.SignLog
+		s.signLog, s.signFrom = in.dbs[0].hdr.SignLog, in.dbs[0].path
 	case ls.currentHdr != nil:
-		s.signLog = ls.currentHdr.SignLog
+		s.signLog, s.signFrom = ls.currentHdr.SignLog, ls.currentPath
 	}
 	now := format.LogTimeFrom(in.cfg.Now())
 	if incremental {
@@ -594,7 +595,7 @@ func (in *Instance) streamCheckpoint(op string, s *session) (*format.Checkpoint,
 	}
 	if !s.signLog.IsZero() && cp.SignLog != s.signLog {
 		return nil, &ese.Error{Code: ese.ErrBadCheckpointSignature, Op: op, File: path,
-			Err: fmt.Errorf("the checkpoint has log signature %s, the instance's logs and databases %s: it belongs to another instance; restore the right %s or back up the instance it belongs to", cp.SignLog, s.signLog, filepath.Base(path))}
+			Err: fmt.Errorf("the checkpoint has log signature %s, %s has %s: one of them belongs to another instance", cp.SignLog, filepath.Base(s.signFrom), s.signLog)}
 	}
 	if cp.LgposCheckpoint.Gen <= 0 {
 		return nil, &ese.Error{Code: ese.ErrCheckpointCorrupt, Op: op, File: path,
@@ -624,7 +625,7 @@ func (in *Instance) checkCopyRange(op string, s *session, ls *logSet, cur uint32
 		}
 		if !s.signLog.IsZero() && hdr.SignLog != s.signLog {
 			return &ese.Error{Code: ese.ErrBadLogSignature, Op: op, File: path,
-				Err: fmt.Errorf("generation %d (0x%X) has log signature %s, the instance %s: the log belongs to another instance", hdr.Generation, hdr.Generation, hdr.SignLog, s.signLog)}
+				Err: fmt.Errorf("generation %d (0x%X) has log signature %s, %s has %s: the log belongs to another instance", hdr.Generation, hdr.Generation, hdr.SignLog, filepath.Base(s.signFrom), s.signLog)}
 		}
 		return nil
 	}
