@@ -63,6 +63,29 @@ func TestLogPhaseDataErrors(t *testing.T) {
 				copyOver(t, filepath.Join(samples, "srum-win10-dirty", "SRU.chk"), filepath.Join(dir, "SRU.chk"))
 			},
 			failAt: "begin", code: ese.ErrBadCheckpointSignature, file: "SRU.chk", mention: []string{"another instance", "SRUDB.dat has"}},
+		{name: "log of another instance above the current generation", set: "srum-win10-clean",
+			damage: func(t *testing.T, dir string) {
+				copyOver(t, filepath.Join(samples, "srum-win10-dirty", "SRU0004E.log"), filepath.Join(dir, "SRU0004E.log"))
+			},
+			failAt: "loginfo", code: ese.ErrBadLogSignature, file: "SRU0004E.log"},
+		{name: "archived log renamed above the current generation", set: "srum-win10-clean",
+			damage: func(t *testing.T, dir string) {
+				if err := os.Rename(filepath.Join(dir, "SRU00008.log"), filepath.Join(dir, "SRU0000A.log")); err != nil {
+					t.Fatal(err)
+				}
+			},
+			failAt: "loginfo", code: ese.ErrLogGenerationMismatch, file: "SRU0000A.log"},
+		{name: "current log older than an archived one", set: "srum-win10-dirty",
+			damage: func(t *testing.T, dir string) {
+				copyOver(t, filepath.Join(dir, "SRU00050.log"), filepath.Join(dir, "SRU.log"))
+			},
+			failAt: "loginfo", code: ese.ErrInvalidLogSequence, file: "SRU00051.log", mention: []string{"newer than the current log SRU.log"}},
+		{name: "archived logs below the checkpoint exchanged", set: "srum-win10-clean",
+			damage:  func(t *testing.T, dir string) { swapFiles(t, dir, "SRU00007.log", "SRU00008.log") },
+			genHigh: 9},
+		{name: "archived log below the checkpoint missing", set: "srum-win10-dirty",
+			damage:  func(t *testing.T, dir string) { removeFile(t, filepath.Join(dir, "SRU0004F.log")) },
+			genHigh: 0x52},
 		{name: "current log renamed as archived", set: "srum-win10-clean",
 			damage: func(t *testing.T, dir string) {
 				if err := os.Rename(filepath.Join(dir, "SRU.log"), filepath.Join(dir, "SRU00009.log")); err != nil {

@@ -633,6 +633,15 @@ func (in *Instance) checkCopyRange(op string, s *session, ls *logSet, cur uint32
 		if err := check(ls.currentPath, 0, ls.currentHdr); err != nil {
 			return err
 		}
+		// An archived log newer than the current one is out of place:
+		// renamed, of another stream, or the current log is an old copy.
+		if p, ok := ls.archived[ls.newest]; ok && ls.newest > ls.current {
+			if err := check(p, ls.newest, nil); err != nil {
+				return err
+			}
+			return &ese.Error{Code: ese.ErrInvalidLogSequence, Op: op, File: p,
+				Err: fmt.Errorf("archived generation %d (0x%X) is newer than the current log %s (generation %d, 0x%X): the current log is not the last of the stream", ls.newest, ls.newest, filepath.Base(ls.currentPath), ls.current, ls.current)}
+		}
 	}
 	if s.copyMic > cur {
 		// The checkpoint is beyond the newest log: a log file named as the
