@@ -32,6 +32,7 @@ var hints = map[ese.Code]string{
 	ese.ErrMissingFileToBackup:           "a log generation the backup needs is gone (deleted or truncated elsewhere); take a full backup",
 	ese.ErrLogGenerationMismatch:         "a log file holds another generation than its name says (renamed or exchanged logs); put each log back under its own name (esesnap inspect shows the generations) and run the backup again",
 	ese.ErrBadLogSignature:               "a log belongs to another instance than the databases; remove it from the log directory or point --source at the right instance",
+	ese.ErrInvalidLogSequence:            "the logs do not follow each other (an old or foreign log among them, or one out of place); run 'esesnap inspect' on the log directory and remove or restore the log it names",
 	ese.ErrBadCheckpointSignature:        "the checkpoint file belongs to another instance than the logs and databases; put the instance's own checkpoint back",
 	ese.ErrLogFileNotCopied:              "not every log was copied, so no log was truncated; run the backup again",
 	ese.ErrFileAccessDenied:              "the instance was opened read-only or the files are not writable: pass --writable to let the plugin record the backup and truncate logs, and check file permissions",
