@@ -362,6 +362,11 @@ func (b *backupRun) run() (*Result, error) {
 	if why != nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the manifest has no ESE metadata: %v", why))
 	}
+	// A set that would not verify is not committed: the backup fails with
+	// Verify's errors, the session ends aborted and no log is truncated.
+	if err := b.ese.check(ctx, m); err != nil {
+		return nil, fmt.Errorf("the backup set would not verify, so it was not stored: %w", err)
+	}
 	data, err := m.Marshal()
 	if err != nil {
 		return nil, err
@@ -512,6 +517,7 @@ func (b *backupRun) storeFile(f protocol.File, started time.Time) (ManifestFile,
 			head = append(head, data[:min(headBytes-len(head), len(data))]...)
 		}
 		h.Write(data)
+		b.ese.write(f.Role, off, data)
 		if _, err := w.Write(data); err != nil {
 			return err
 		}

@@ -131,12 +131,14 @@ func TestLegalityTable(t *testing.T) {
 // missing log generation, a bad log name, a corrupt log.
 func TestAbortingErrors(t *testing.T) {
 	t.Run("missing log", func(t *testing.T) {
+		// Deleted after the log list was taken (before, GetLogInfo refuses:
+		// TestLogPhaseDataErrors).
 		dir := copySample(t, "srum-win10-dirty")
-		removeFile(t, filepath.Join(dir, "SRU00051.log"))
 		in := openInstance(t, Config{LogDir: dir})
 		wantCode(t, in.BeginExternalBackup(0), ese.ErrSuccess)
 		_, _, err := in.GetLogInfo()
 		wantCode(t, err, ese.ErrSuccess)
+		removeFile(t, filepath.Join(dir, "SRU00051.log"))
 		_, _, err = in.OpenFile(filepath.Join(dir, "SRU00051.log"))
 		wantCode(t, err, ese.ErrMissingFileToBackup)
 		wantCode(t, in.EndExternalBackup(ese.BackupEndNormal), ese.ErrNoBackup)

@@ -36,6 +36,7 @@ type session struct {
 	prepMarkTime  format.LogTime
 	beginGen      uint32 // current generation at Begin
 	signLog       format.Signature
+	signFrom      string // the file signLog was taken from, for messages
 	dbs           map[string]*dbSession
 	logs          *logSet // as prepared
 	prevLog       *format.ChainLink
@@ -169,10 +170,13 @@ func (in *Instance) BeginExternalBackup(grbit ese.Grbit) error {
 		db.hdr = hr.Header
 		s.dbs[pathKey(db.path)] = &dbSession{db: db, inSession: incremental}
 	}
-	if ls.currentHdr != nil {
-		s.signLog = ls.currentHdr.SignLog
-	} else if len(in.dbs) > 0 {
-		s.signLog = in.dbs[0].hdr.SignLog
+	// The stream is the databases' (the logs and the checkpoint must
+	// belong to it); without databases the current log names it.
+	switch {
+	case len(in.dbs) > 0:
+		s.signLog, s.signFrom = in.dbs[0].hdr.SignLog, in.dbs[0].path
+	case ls.currentHdr != nil:
+		s.signLog, s.signFrom = ls.currentHdr.SignLog, ls.currentPath
 	}
 	now := format.LogTimeFrom(in.cfg.Now())
 	if incremental {
@@ -184,7 +188,7 @@ func (in *Instance) BeginExternalBackup(grbit ese.Grbit) error {
 			}
 		}
 	} else {
-		cp, _, err := in.readCheckpoint(op)
+		cp, err := in.streamCheckpoint(op, s)
 		if err != nil {
 			return err
 		}
@@ -232,11 +236,17 @@ func (in *Instance) lockInstance(op string) (func(), error) {
 // logTip estimates the position of the end of the log: at rest, just after
 // the last written segment of the current log.
 func (in *Instance) logTip(ls *logSet) format.LGPos {
-	if ls.currentPath == "" {
+	path, gen := ls.currentPath, ls.current
+	if path == "" {
+		// No current log: the newest archived generation plays its part,
+		// as in prepareLogs.
+		path, gen = ls.archived[ls.newest], ls.newest
+	}
+	if path == "" {
 		return format.LGPos{}
 	}
-	pos := format.LGPos{Gen: int32(ls.current)}
-	f, err := in.fs.Open(ls.currentPath)
+	pos := format.LGPos{Gen: int32(gen)}
+	f, err := in.fs.Open(path)
 	if err != nil {
 		return pos
 	}
@@ -245,7 +255,7 @@ func (in *Instance) logTip(ls *logSet) format.LGPos {
 	if err != nil {
 		return pos
 	}
-	if lc, err := format.VerifyLog(f, st.Size(), ls.currentPath); err == nil && lc.LastSegment >= 0 {
+	if lc, err := format.VerifyLog(f, st.Size(), path); err == nil && lc.LastSegment >= 0 {
 		pos.ISec = uint16(lc.LastSegment + 1)
 	}
 	return pos
@@ -551,8 +561,11 @@ func (in *Instance) prepareLogs(op string, s *session) error {
 		s.prepMark = format.LGPos{Gen: int32(copyMac)}
 		s.prepMarkTime = format.LogTimeFrom(in.cfg.Now())
 	}
-	cp, _, err := in.readCheckpoint(op)
+	cp, err := in.streamCheckpoint(op, s)
 	if err != nil {
+		return err
+	}
+	if err := in.checkCopyRange(op, s, ls, cur); err != nil {
 		return err
 	}
 	deleteMac := min(uint32(cp.LgposCheckpoint.Gen), copyMac)
@@ -564,14 +577,136 @@ func (in *Instance) prepareLogs(op string, s *session) error {
 		}
 	}
 	deleteMic = min(deleteMic, deleteMac)
-	if s.copyMic == 0 || s.copyMic > cur {
-		return &ese.Error{Code: ese.ErrInvalidBackupSequence, Op: op, Err: fmt.Errorf("checkpoint generation %d is beyond the current log %d", s.copyMic, cur)}
-	}
 	s.copyMac, s.deleteMic, s.deleteMac = copyMac, deleteMic, deleteMac
 	s.logs = ls
 	s.prepared = true
 	in.log.Debug("logs prepared", "copy", fmt.Sprintf("%d..%d", s.copyMic, copyMac-1), "truncate", fmt.Sprintf("%d..%d", deleteMic, int64(deleteMac)-1))
 	return nil
+}
+
+// streamCheckpoint reads the checkpoint and checks that it belongs to the
+// session's log stream: a checkpoint of another instance would set the copy
+// range from generations of a foreign stream (JET_errBadCheckpointSignature),
+// and a checkpoint at generation 0 points at no log (JET_errCheckpointCorrupt).
+func (in *Instance) streamCheckpoint(op string, s *session) (*format.Checkpoint, error) {
+	cp, path, err := in.readCheckpoint(op)
+	if err != nil {
+		return nil, err
+	}
+	if !s.signLog.IsZero() && cp.SignLog != s.signLog {
+		return nil, &ese.Error{Code: ese.ErrBadCheckpointSignature, Op: op, File: path,
+			Err: fmt.Errorf("the checkpoint has log signature %s, %s has %s: one of them belongs to another instance", cp.SignLog, filepath.Base(s.signFrom), s.signLog)}
+	}
+	if cp.LgposCheckpoint.Gen <= 0 {
+		return nil, &ese.Error{Code: ese.ErrCheckpointCorrupt, Op: op, File: path,
+			Err: fmt.Errorf("the checkpoint is at generation %d, which no log has", cp.LgposCheckpoint.Gen)}
+	}
+	return cp, nil
+}
+
+// checkCopyRange makes sure, before any log is listed, that every generation
+// the backup copies (s.copyMic through cur) is on disk under its own name and
+// belongs to the session's log stream. A damaged instance thus fails
+// GetLogInfo with a data error naming the file (JET_errMissingFileToBackup,
+// JET_errLogGenerationMismatch, JET_errBadLogSignature) instead of a set
+// with a hole or a log of another stream.
+func (in *Instance) checkCopyRange(op string, s *session, ls *logSet, cur uint32) error {
+	check := func(path string, gen uint32, hdr *format.LogHeader) error {
+		if hdr == nil {
+			h, err := in.readLogHeader(path)
+			if err != nil {
+				return &ese.Error{Code: ese.ErrLogFileCorrupt, Op: op, File: path, Err: err}
+			}
+			hdr = h
+		}
+		if gen != 0 && hdr.Generation != gen {
+			return &ese.Error{Code: ese.ErrLogGenerationMismatch, Op: op, File: path,
+				Err: fmt.Errorf("the file name says generation %d (0x%X), its header %d (0x%X): log files were renamed or exchanged", gen, gen, hdr.Generation, hdr.Generation)}
+		}
+		if !s.signLog.IsZero() && hdr.SignLog != s.signLog {
+			return &ese.Error{Code: ese.ErrBadLogSignature, Op: op, File: path,
+				Err: fmt.Errorf("generation %d (0x%X) has log signature %s, %s has %s: the log belongs to another instance", hdr.Generation, hdr.Generation, hdr.SignLog, filepath.Base(s.signFrom), s.signLog)}
+		}
+		return nil
+	}
+	if ls.currentHdr != nil {
+		if err := check(ls.currentPath, 0, ls.currentHdr); err != nil {
+			return err
+		}
+		// An archived log newer than the current one is out of place:
+		// renamed, of another stream, or the current log is an old copy.
+		if p, ok := ls.archived[ls.newest]; ok && ls.newest > ls.current {
+			if err := check(p, ls.newest, nil); err != nil {
+				return err
+			}
+			return &ese.Error{Code: ese.ErrInvalidLogSequence, Op: op, File: p,
+				Err: fmt.Errorf("archived generation %d (0x%X) is newer than the current log %s (generation %d, 0x%X): the current log is not the last of the stream", ls.newest, ls.newest, filepath.Base(ls.currentPath), ls.current, ls.current)}
+		}
+	}
+	if s.copyMic > cur {
+		// The checkpoint is beyond the newest log: a log file named as the
+		// newest generation may hold another one (exchanged files) ...
+		if p, ok := ls.archived[cur]; ok {
+			if err := check(p, cur, nil); err != nil {
+				return err
+			}
+		}
+		// ... or the generations up to the checkpoint are gone.
+		return &ese.Error{Code: ese.ErrMissingFileToBackup, Op: op, File: in.logName(ls, cur+1),
+			Err: fmt.Errorf("the checkpoint is at generation %d (0x%X) but the newest log in %s is generation %d (0x%X): %s missing; the instance cannot be backed up or recovered without them",
+				s.copyMic, s.copyMic, in.cfg.LogDir, cur, cur, in.genList(ls, cur+1, s.copyMic))}
+	}
+	var missing []uint32
+	for g := s.copyMic; g <= cur; g++ {
+		p, ok := ls.archived[g]
+		if !ok {
+			if _, ok := ls.logPath(g); !ok {
+				missing = append(missing, g)
+			}
+			continue
+		}
+		if err := check(p, g, nil); err != nil {
+			return err
+		}
+	}
+	if len(missing) > 0 {
+		return &ese.Error{Code: ese.ErrMissingFileToBackup, Op: op, File: in.logName(ls, missing[0]),
+			Err: fmt.Errorf("the backup needs generations %d..%d (0x%X..0x%X); %d of them are not in %s: %s",
+				s.copyMic, cur, s.copyMic, cur, len(missing), in.cfg.LogDir, in.genNames(ls, missing))}
+	}
+	return nil
+}
+
+// genList names generations lo..hi (at most a few of them) for a message.
+func (in *Instance) genList(ls *logSet, lo, hi uint32) string {
+	var gens []uint32
+	for g := lo; g <= hi && len(gens) < 10; g++ {
+		gens = append(gens, g)
+	}
+	out := in.genNames(ls, gens)
+	if n := uint64(hi) - uint64(lo) + 1; n > uint64(len(gens)) {
+		out += fmt.Sprintf(" and %d more", n-uint64(len(gens)))
+	}
+	if hi == lo {
+		return "generation " + out + " is"
+	}
+	return "generations " + out + " are"
+}
+
+// genNames lists generations with the file names they would have.
+func (in *Instance) genNames(ls *logSet, gens []uint32) string {
+	var b strings.Builder
+	for i, g := range gens {
+		if i == 10 {
+			fmt.Fprintf(&b, " and %d more", len(gens)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "0x%X (%s)", g, filepath.Base(in.logName(ls, g)))
+	}
+	return b.String()
 }
 
 // TruncateLog is JetTruncateLogInstance.

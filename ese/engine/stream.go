@@ -133,11 +133,16 @@ func (d *dbStream) readPages(in *Instance, run []byte, first uint32) error {
 }
 
 // currentGeneration is the generation of the current log right now, for
-// the trailer's genHigh; 0 if it cannot be read.
+// the trailer's genHigh: without a current log (at rest, after a roll that
+// was not followed by a new log) the newest archived generation, as the
+// virtual roll of prepareLogs counts it; 0 if the directory cannot be read.
 func (in *Instance) currentGeneration() uint32 {
 	ls, err := in.scanLogs("JetReadFileInstance")
 	if err != nil {
 		return 0
+	}
+	if ls.current == 0 {
+		return ls.newest
 	}
 	return ls.current
 }

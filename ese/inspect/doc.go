@@ -8,18 +8,29 @@
 //
 // # Verdicts
 //
-// A verification failure goes to Report.Errors and makes Report.OK false:
-// a data page or log segment that fails its checksum, a database header
-// whose two copies are both bad, a log of the chain (archived or current)
-// that does not verify, a broken link between two generations, a checkpoint
-// whose two copies are both bad, a flush map that does not verify, a
-// streamed backup copy whose trailer is bad or belongs to another database.
+// Inspect fails an instance exactly when a backup of it fails (the engine
+// applies the same rule; TestInspectAgreesWithBackup checks both sides). A
+// verification failure goes to Report.Errors and makes Report.OK false: a
+// data page that fails its checksum, a database header whose two copies are
+// both bad, a checkpoint whose two copies are both bad or whose log
+// signature is not its logs' (JET_errBadCheckpointSignature) or whose
+// generation is not among the logs present (JET_errMissingFileToBackup), a
+// log from the checkpoint's generation on (the ones a backup copies and
+// recovery replays) that does not verify, is misnamed, or does not link to
+// its predecessor, a log out of place above the current one, a streamed
+// backup copy whose trailer is bad or belongs to another database, and a
+// flush map that does not verify (the one file a backup does not copy that
+// inspect still fails: ESE may refuse to attach its database).
 // Things ESE copes with, or that only matter for a later recovery, are
 // Report.Warnings and leave OK alone: one bad copy of a shadowed header
-// (ESE uses the other), a tmp or reserve log that is garbage (ESE recreates
-// it; it is never part of the chain), a database or checkpoint whose log
-// signature matches no stream of its directory, log generations a dirty
-// database needs that are not in its directory.
+// (ESE reads both copies and uses the good one; a checkpoint of 4 KiB is a
+// primary without shadow), a log before the checkpoint that is damaged,
+// misnamed or missing, or the link from the checkpoint's generation to its
+// predecessor (neither recovery nor a backup reads them again), a tmp or
+// reserve log that is garbage (ESE recreates it; it is never part of the
+// chain), a database whose log signature matches no stream of its
+// directory, log generations a dirty database needs that are not in its
+// directory.
 //
 // Temp databases: ESE does not checksum the pages of its temp database. A
 // file whose header says so (file type 5) has its pages tallied like any

@@ -54,6 +54,7 @@ func (in *inspector) link() {
 	for i := range rep.Checkpoints {
 		in.linkCheckpoint(&rep.Checkpoints[i], streams)
 	}
+	in.sparePastLogs(streams)
 	for i := range rep.Databases {
 		in.linkDatabase(&rep.Databases[i])
 	}
@@ -83,9 +84,10 @@ func (in *inspector) chain(k streamKey, logs []*Log) Stream {
 		s.signLog, s.hasSign = last.Header.SignLog, true
 		s.SignLog = sig(s.signLog)
 	}
-	fail := func(l *Log, err error) {
+	fail := func(l *Log, err error, link bool) {
 		p := problemFrom(l.File, "check log chain", ese.ErrInvalidLogSequence, err)
 		l.Chain, l.ChainErrorCode, l.ChainErrorName = chainText(p), p.JetErr, p.Name
+		l.linkErr = link
 		in.err(p)
 		if s.ChainErrorCode == 0 {
 			s.Chain, s.ChainErrorCode, s.ChainErrorName = l.Chain, p.JetErr, p.Name
@@ -100,7 +102,7 @@ func (in *inspector) chain(k streamKey, logs []*Log) Stream {
 			continue // l.Chain already says why
 		}
 		if err := format.CheckChain([]format.ChainLink{{Name: l.File, Check: l.check}}, nil); err != nil {
-			fail(l, err)
+			fail(l, err, false)
 			continue
 		}
 		if i > 0 {
@@ -120,7 +122,7 @@ func (in *inspector) chain(k streamKey, logs []*Log) Stream {
 			}
 			links := []format.ChainLink{{Name: prev.File, Check: pc}, {Name: l.File, Check: l.check}}
 			if err := format.CheckChain(links, nil); err != nil {
-				fail(l, err)
+				fail(l, err, true)
 				continue
 			}
 		}
@@ -153,14 +155,64 @@ func (in *inspector) linkCheckpoint(c *Checkpoint, streams map[streamKey]*Stream
 	gen := s.CheckpointGen
 	switch {
 	case s.hasSign && c.Value.SignLog != s.signLog:
+		// A backup refuses it (JET_errBadCheckpointSignature).
 		c.Stream = fmt.Sprintf("log signature %s differs from the logs' %s", c.Value.SignLog, s.signLog)
-		in.warn(note(c.File, "check checkpoint", ese.ErrBadCheckpointSignature, "%s", c.Stream))
+		in.err(note(c.File, "check checkpoint", ese.ErrBadCheckpointSignature, "%s", c.Stream))
 	case gen < s.FirstGen || gen > s.LastGen:
+		// A backup copies from the checkpoint's generation: it refuses
+		// (JET_errMissingFileToBackup).
 		c.Stream = fmt.Sprintf("checkpoint generation 0x%X is outside the logs present (0x%X-0x%X)", gen, s.FirstGen, s.LastGen)
-		in.warn(note(c.File, "check checkpoint", ese.ErrRequiredLogFilesMissing, "%s", c.Stream))
+		in.err(note(c.File, "check checkpoint", ese.ErrMissingFileToBackup, "%s", c.Stream))
 	default:
 		c.Stream = "ok"
 	}
+}
+
+// sparePastLogs turns the errors of logs below the checkpoint of their
+// stream into warnings: neither recovery (which starts at the checkpoint)
+// nor a backup (which copies from the checkpoint's generation) reads them
+// again, so they are judged as the engine judges them. That covers a log
+// below the checkpoint that is damaged, misnamed or missing, and the link
+// from the checkpoint's generation to its predecessor.
+func (in *inspector) sparePastLogs(streams map[streamKey]*Stream) {
+	spare := map[string]func(Problem) bool{}
+	for i := range in.rep.Logs {
+		l := &in.rep.Logs[i]
+		s := streams[streamKey{l.dir, strings.ToUpper(l.Base)}]
+		if !l.InChain || s == nil || s.CheckpointGen == 0 {
+			continue
+		}
+		if c := in.checkpointOf(s.Checkpoint); c == nil || c.Stream != "ok" {
+			continue
+		}
+		// A misnamed log counts with the higher of its two generations,
+		// the one in its name (what a backup lists) and the one in its
+		// header.
+		gen := l.Generation
+		if ln, ok := format.ParseLogName(filepath.Base(l.File)); ok && ln.Kind == format.LogArchived {
+			gen = max(gen, ln.Gen)
+		}
+		switch cp := s.CheckpointGen; {
+		case gen < cp:
+			spare[l.File] = func(Problem) bool { return true }
+		case gen == cp && l.linkErr:
+			code := l.ChainErrorCode
+			spare[l.File] = func(p Problem) bool { return p.Op == "check log chain" || p.JetErr == code }
+		}
+	}
+	if len(spare) == 0 {
+		return
+	}
+	kept := in.rep.Errors[:0]
+	for _, p := range in.rep.Errors {
+		if f := spare[p.File]; f != nil && f(p) {
+			p.Message += " (before the checkpoint: neither recovery nor a backup needs it)"
+			in.warn(p)
+			continue
+		}
+		kept = append(kept, p)
+	}
+	in.rep.Errors = kept
 }
 
 // linkDatabase finds the stream whose signLog is the database's and says

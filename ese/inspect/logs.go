@@ -123,6 +123,16 @@ func (in *inspector) checkpoint(file string, size int64, gz bool, head []byte, l
 		in.warn(note(file, "read checkpoint", ese.ErrCheckpointCorrupt,
 			"file is %d bytes, a checkpoint has %d", size, format.CheckpointSize))
 	}
+	if len(head) > format.CheckpointSize {
+		head = head[:format.CheckpointSize]
+	}
+	if len(head) < format.CheckpointSize {
+		// ESE reads both copies; a short file's missing bytes read as
+		// zeros, so a copy that is not there fails its checksum and the
+		// other one is elected, as the engine does (a 4 KiB checkpoint is a
+		// primary without shadow).
+		head = append(append(make([]byte, 0, format.CheckpointSize), head...), make([]byte, format.CheckpointSize-len(head))...)
+	}
 	v, err := format.ParseCheckpoint(head)
 	if err != nil {
 		in.err(problemFrom(file, "read checkpoint", ese.ErrCheckpointCorrupt, err))
@@ -144,6 +154,8 @@ func (in *inspector) checkpoint(file string, size int64, gz bool, head []byte, l
 	switch {
 	case !v.PrimaryOK:
 		in.warn(note(file, "read checkpoint", ese.ErrCheckpointCorrupt, "primary copy fails its checksum; the shadow copy is used"))
+	case !v.ShadowOK && size <= format.CheckpointCopySize:
+		in.warn(note(file, "read checkpoint", ese.ErrCheckpointCorrupt, "the file holds no shadow copy; the primary is used"))
 	case !v.ShadowOK:
 		in.warn(note(file, "read checkpoint", ese.ErrCheckpointCorrupt, "shadow copy fails its checksum or differs from the primary"))
 	}

@@ -326,6 +326,9 @@ type Log struct {
 	Header *format.LogHeader `json:"-"`
 	check  *format.LogCheck
 	dir    string
+	// linkErr says that the chain error of the log is about the link to
+	// its predecessor, not about the log itself.
+	linkErr bool
 }
 
 // Attached is one ATTACHINFO entry of a log or checkpoint header.

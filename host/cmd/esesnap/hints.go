@@ -30,6 +30,10 @@ var hints = map[ese.Code]string{
 	ese.ErrLogReadVerifyFailure:          "a transaction log is damaged; take a full backup so the damaged log is no longer needed",
 	ese.ErrMissingLogFile:                "a log generation is missing from the chain; take a full backup",
 	ese.ErrMissingFileToBackup:           "a log generation the backup needs is gone (deleted or truncated elsewhere); take a full backup",
+	ese.ErrLogGenerationMismatch:         "a log file holds another generation than its name says (renamed or exchanged logs); put each log back under its own name (esesnap inspect shows the generations) and run the backup again",
+	ese.ErrBadLogSignature:               "a log belongs to another instance than the databases; remove it from the log directory or point --source at the right instance",
+	ese.ErrInvalidLogSequence:            "the logs do not follow each other (an old or foreign log among them, or one out of place); run 'esesnap inspect' on the log directory and remove or restore the log it names",
+	ese.ErrBadCheckpointSignature:        "the checkpoint file belongs to another instance than the logs and databases; put the instance's own checkpoint back",
 	ese.ErrLogFileNotCopied:              "not every log was copied, so no log was truncated; run the backup again",
 	ese.ErrFileAccessDenied:              "the instance was opened read-only or the files are not writable: pass --writable to let the plugin record the backup and truncate logs, and check file permissions",
 	ese.ErrCheckpointFileNotFound:        "the checkpoint file (<base>.chk) is missing: point --system-dir at it, or give --base-name",
@@ -80,7 +84,8 @@ func exitFor(err error) int {
 		ese.ErrLogReadVerifyFailure, ese.ErrMissingLogFile, ese.ErrMissingFileToBackup,
 		ese.ErrDatabaseCorrupted, ese.ErrDatabasePatchFileMismatch, ese.ErrBadPatchPage,
 		ese.ErrGivenLogFileHasBadSignature, ese.ErrGivenLogFileIsNotContiguous, ese.ErrBadLogSignature,
-		ese.ErrInvalidLogSequence, ese.ErrLogSequenceChecksumMismatch, ese.ErrRestoreOfNonBackupDatabase:
+		ese.ErrInvalidLogSequence, ese.ErrLogSequenceChecksumMismatch, ese.ErrRestoreOfNonBackupDatabase,
+		ese.ErrLogGenerationMismatch, ese.ErrBadCheckpointSignature:
 		return ExitVerifyFailed
 	}
 	return ExitError
