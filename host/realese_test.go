@@ -176,20 +176,31 @@ func TestRealSetBackupAndVerify(t *testing.T) {
 
 			// A set of logs only (what an incremental backup holds) is
 			// checked against the manifest's log signature.
+			// Only incremental and differential backups stream logs alone:
+			// a copy set without its databases would not verify, so the
+			// backup itself refuses to store it.
 			f3, _ := engineSnapshotter(t, mk(t))
 			f3.batches = f3.batches[1:]
+			copyDir := filepath.Join(t.TempDir(), "logs-copy")
+			csink, _ := NewDirSink(copyDir)
+			if _, err := Backup(context.Background(), f3, BackupRequest{Kind: protocol.KindCopy}, csink); !errors.Is(err, ErrManifestMismatch) || !strings.Contains(err.Error(), "a copy backup streams the databases, the set holds none") {
+				t.Fatalf("backup of a logs-only copy set: %v", err)
+			}
+			if _, err := os.Stat(filepath.Join(copyDir, ManifestName)); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("the refused set has a manifest: %v", err)
+			}
+			f4, _ := engineSnapshotter(t, mk(t))
+			f4.batches = f4.batches[1:]
+			f4.info.Kinds = append(f4.info.Kinds, protocol.KindIncremental)
 			logsDir := filepath.Join(t.TempDir(), "logs")
 			lsink, _ := NewDirSink(logsDir)
-			lres := backupTo(t, f3, lsink)
+			lres, err := Backup(context.Background(), f4, BackupRequest{Kind: protocol.KindIncremental}, lsink, WithClock(fixedClock))
+			if err != nil {
+				t.Fatalf("logs-only incremental backup: %v", err)
+			}
 			if lres.Manifest.ESE == nil || lres.Manifest.ESE.SignLog == nil || *lres.Manifest.ESE.SignLog != *e.SignLog {
 				t.Fatalf("logs-only ESE metadata %+v", lres.Manifest.ESE)
 			}
-			// Only incremental and differential backups stream logs alone:
-			// a copy set without its databases does not say what it holds.
-			if _, err := Verify(context.Background(), logsDir); !errors.Is(err, ErrManifestMismatch) || !strings.Contains(err.Error(), "a copy backup streams the databases, the set holds none") {
-				t.Fatalf("verify of a logs-only copy set: %v", err)
-			}
-			editManifest(t, logsDir, func(m map[string]any) { m["kind"] = "incremental" })
 			if lrep, err := Verify(context.Background(), logsDir); err != nil || lrep.Logs != rep.Logs {
 				t.Fatalf("verify logs only: %+v, %v", lrep, err)
 			}
