@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/format"
+	"github.com/esesnap/esesnap/internal/durable"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -226,53 +225,18 @@ func verifyLogFile(fsys FS, path string) (*format.LogCheck, error) {
 	return format.VerifyLog(f, st.Size(), path)
 }
 
-// copyContents copies size bytes from in to out, both new and at offset
-// 0. Between operating-system files the kernel copies (copy_file_range on
-// Linux), which for a database of gigabytes is several times faster than
-// going through a buffer; other files go through a 1 MiB buffer.
-func copyContents(out, in File, size int64) error {
-	if of, ok := out.(*os.File); ok {
-		if inf, ok := in.(*os.File); ok {
-			n, err := of.ReadFrom(io.LimitReader(inf, size))
-			if err == nil && n != size {
-				err = fmt.Errorf("copied %d of %d bytes", n, size)
-			}
-			return err
-		}
-	}
-	_, err := io.CopyBuffer(io.NewOffsetWriter(out, 0), io.NewSectionReader(in, 0, size), make([]byte, 1<<20))
-	return err
-}
-
-// copyFile copies src to a new file dst and syncs it. An existing dst with
-// the same size is left alone only if it is byte-identical.
+// copyFile stages src as a new file dst (durable.CopyFile: synced, never
+// overwriting, no partial dst left on failure). Staging writes new files
+// through the operating system, not through the instance's FS.
 func copyFile(fsys FS, src, dst string) error {
-	in, err := fsys.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	st, err := in.Stat()
-	if err != nil {
-		return err
-	}
 	if err := fsys.MkdirAll(filepath.Dir(dst)); err != nil {
 		return err
 	}
-	out, err := fsys.Create(dst)
-	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("%s: %w; restore never overwrites files", dst, fs.ErrExist)
-	}
-	if err != nil {
+	if err := durable.CopyFile(src, dst); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%w; restore never overwrites files", err)
+		}
 		return err
 	}
-	if err := copyContents(out, in, st.Size()); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return nil
 }
