@@ -19,12 +19,13 @@ const defaultBackend = "esent"
 
 // openESENT opens the instance through ESENT.DLL, attaching the databases
 // the source names; JET_wrn results go to the log. ESENT records every
-// normal backup in the database headers.
+// normal backup in the database headers, so only a writable source is
+// opened (esent.RequireWritable).
 func openESENT(cfg engine.Config) (*driver.Instance, error) {
 	warn := func(w *ese.Error) {
 		cfg.Logger.Warn("ESENT warning", "op", w.Op, "file", w.File, "jet_wrn", w.Code.String())
 	}
-	in, err := esent.Open(esent.Config{Name: "esesnap", LogDir: cfg.LogDir, SystemDir: cfg.SystemDir, BaseName: cfg.BaseName, Databases: cfg.Databases, Warn: warn})
+	in, err := esent.Open(esent.Config{Name: "esesnap", LogDir: cfg.LogDir, SystemDir: cfg.SystemDir, BaseName: cfg.BaseName, Databases: cfg.Databases, Writable: cfg.Writable, Warn: warn})
 	if err != nil {
 		return nil, err
 	}
