@@ -64,11 +64,12 @@ var errSinkClosed = errors.New("sink already committed or aborted")
 
 // DirSink stores a backup set as a directory: one file per set file, named
 // as in the set, and ManifestName. A directory it creates is synced into
-// its parent at once. Each file is written as <name>.partial,
-// synced, and renamed to its name when complete; Commit syncs the
-// directory, then writes the manifest through a temporary file that it
-// syncs and renames, and syncs the directory again, so that after a crash
-// the manifest is either absent or names only files that are all on disk.
+// its parent at once (durable.MkdirAll). Each file is written as
+// <name>.partial, synced, and renamed to its name when complete; Commit
+// syncs the directory, then writes the manifest through a temporary file
+// that it syncs and renames, and syncs the directory again, so that after a
+// crash the manifest is either absent or names only files that are all on
+// disk.
 //
 // Abort removes every file the sink wrote (finished or partial, and the
 // manifest if a failed Commit got as far as renaming it) and the directory
@@ -91,12 +92,8 @@ func NewDirSink(dir string) (*DirSink, error) {
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("create backup set directory: %w", err)
-		}
 		// The set's own entry must be as durable as its files.
-		if err := durable.SyncDir(filepath.Dir(filepath.Clean(dir))); err != nil {
-			os.Remove(dir)
+		if err := durable.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create backup set directory: %w", err)
 		}
 		return &DirSink{dir: dir, created: true}, nil

@@ -14,7 +14,7 @@ import (
 // an external backup without logging (JET_errLoggingDisabled, -516); ending
 // with JET_bitBackupEndAbort records nothing but is a failed backup.
 var ErrNeedsWritable = errors.New("ESENT.DLL changes the instance it opens (JetInit3W replays and writes the logs, attaching writes the database headers, and a successful JetEndExternalBackupInstance2 records the backup in them); " +
-	"back up with --writable (source option writable=true), or with --backend engine, which reads the files at rest without changing them")
+	"pass --writable (source option writable=true) to allow that, or choose the pure-Go engine (esesnap --plugin-arg=--backend=engine), which reads the files at rest without changing them")
 
 // RequireWritable is the check Open makes first: an instance that must
 // stay untouched is refused with JET_errFileAccessDenied (-1032) before

@@ -28,7 +28,7 @@ func TestRequireWritable(t *testing.T) {
 		if !errors.As(err, &e) || e.Code != tt.code || e.File != `C:\srum` || !errors.Is(err, ErrNeedsWritable) {
 			t.Fatalf("writable %t: %#v, want %v naming the log directory", tt.writable, err, tt.code)
 		}
-		for _, want := range []string{"--writable", "--backend engine", "JET_errFileAccessDenied (-1032)"} {
+		for _, want := range []string{"--writable", "--backend=engine", "JET_errFileAccessDenied (-1032)"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("the refusal %q does not mention %q", err, want)
 			}

@@ -31,13 +31,39 @@ func SyncDir(dir string) error {
 	return nil
 }
 
+// MkdirAll creates dir and any missing parents, like os.MkdirAll, and
+// syncs each directory it created into its parent, so that after a crash
+// the new directories exist as surely as what is later synced inside them.
+func MkdirAll(dir string, perm os.FileMode) error {
+	dir = filepath.Clean(dir)
+	var created []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil {
+			break
+		}
+		created = append(created, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, perm); err != nil {
+		return err
+	}
+	for _, d := range created {
+		if err := SyncDir(filepath.Dir(d)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // WriteFileAtomic replaces path with data as a whole or not at all: it
 // writes a temporary file beside path, syncs it, renames it over path and
-// syncs the directory, which it creates (mode 0700) when missing. On
+// syncs the directory, which it creates (mode 0700, MkdirAll) when missing. On
 // failure the temporary file is removed and path is left as it was.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-*")
