@@ -24,7 +24,9 @@ import (
 // with mingw-w64 and installed in the prefix's system32). Each set must
 // verify and equal what the Linux build writes for the same source (logs
 // byte for byte, databases but for the backup's own time stamp and header
-// records), and a damaged page must fail the same way everywhere.
+// records), and a damaged page must fail the same way everywhere. The esent
+// backend runs with --writable: without it, it must refuse and leave the
+// source untouched.
 func TestWindowsBuildUnderWine(t *testing.T) {
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
 		t.Fatalf("the Wine test runs on linux/amd64, not %s/%s", runtime.GOOS, runtime.GOARCH)
