@@ -9,10 +9,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"time"
 
 	"github.com/esesnap/esesnap/ese"
+	"github.com/esesnap/esesnap/internal/durable"
 	"github.com/esesnap/esesnap/protocol"
 )
 
@@ -63,11 +63,13 @@ var errSinkClosed = errors.New("sink already committed or aborted")
 // Directory form.
 
 // DirSink stores a backup set as a directory: one file per set file, named
-// as in the set, and ManifestName. Each file is written as <name>.partial,
-// synced, and renamed to its name when complete; Commit syncs the
-// directory, then writes the manifest through a temporary file that it
-// syncs and renames, and syncs the directory again, so that after a crash
-// the manifest is either absent or names only files that are all on disk.
+// as in the set, and ManifestName. A directory it creates is synced into
+// its parent at once (durable.MkdirAll). Each file is written as
+// <name>.partial, synced, and renamed to its name when complete; Commit
+// syncs the directory, then writes the manifest through a temporary file
+// that it syncs and renames, and syncs the directory again, so that after a
+// crash the manifest is either absent or names only files that are all on
+// disk.
 //
 // Abort removes every file the sink wrote (finished or partial, and the
 // manifest if a failed Commit got as far as renaming it) and the directory
@@ -90,7 +92,8 @@ func NewDirSink(dir string) (*DirSink, error) {
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		// The set's own entry must be as durable as its files.
+		if err := durable.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create backup set directory: %w", err)
 		}
 		return &DirSink{dir: dir, created: true}, nil
@@ -204,8 +207,8 @@ func (s *DirSink) Commit(ctx context.Context, manifest []byte, modTime time.Time
 	}
 	// The renames of the data files must be durable before the manifest
 	// can appear.
-	if err := syncDir(s.dir); err != nil {
-		return fmt.Errorf("commit: sync %s: %w", s.dir, err)
+	if err := durable.SyncDir(s.dir); err != nil {
+		return fmt.Errorf("commit: %w", err)
 	}
 	final := filepath.Join(s.dir, ManifestName)
 	tmp := final + partialSuffix
@@ -225,8 +228,8 @@ func (s *DirSink) Commit(ctx context.Context, manifest []byte, modTime time.Time
 		return fmt.Errorf("commit: %w", err)
 	}
 	s.manifest = final
-	if err := syncDir(s.dir); err != nil {
-		return fmt.Errorf("commit: sync %s: %w", s.dir, err)
+	if err := durable.SyncDir(s.dir); err != nil {
+		return fmt.Errorf("commit: %w", err)
 	}
 	s.committed = true
 	return nil
@@ -266,46 +269,15 @@ func (s *DirSink) Abort() error {
 	return nil
 }
 
-// MoveFile moves src to dst, which must not exist, when both are on one
-// file system (a hard link, then src removed), and makes dst and its
-// directory entry durable. It returns false, leaving src as it is, when
-// they are not (the caller copies then). An existing dst is an error:
-// nothing is overwritten.
+// MoveFile moves a restored file into place with durable.Move; an
+// existing dst is JET_errFileAlreadyExists (-1814), since a restore never
+// overwrites.
 func MoveFile(src, dst string) (bool, error) {
-	if err := os.Link(src, dst); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return false, &ese.Error{Code: ese.ErrFileAlreadyExists, Op: "restore", File: dst, Err: errors.New("already exists; nothing is overwritten")}
-		}
-		return false, nil
+	moved, err := durable.Move(src, dst)
+	if errors.Is(err, fs.ErrExist) {
+		return false, &ese.Error{Code: ese.ErrFileAlreadyExists, Op: "restore", File: dst, Err: errors.New("already exists; nothing is overwritten")}
 	}
-	f, err := os.OpenFile(dst, os.O_RDWR, 0)
-	if err == nil {
-		err = errors.Join(f.Sync(), f.Close())
-	}
-	if err == nil {
-		err = syncDir(filepath.Dir(dst))
-	}
-	if err == nil {
-		err = os.Remove(src)
-	}
-	if err != nil {
-		os.Remove(dst)
-		return false, fmt.Errorf("move %s to %s: %w", src, dst, err)
-	}
-	return true, nil
-}
-
-// syncDir makes the entries of dir durable. Windows cannot sync a directory
-// handle (NTFS journals renames itself), so it is a no-op there.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	return errors.Join(d.Sync(), d.Close())
+	return moved, err
 }
 
 // ---------------------------------------------------------------------------
@@ -569,34 +541,3 @@ type nullFile struct{ s *NullSink }
 
 func (f nullFile) Write(p []byte) (int, error) { f.s.Bytes += int64(len(p)); return len(p), nil }
 func (f nullFile) Close() error                { return nil }
-
-// WriteFileAtomic replaces path with data as a whole or not at all: it
-// writes a temporary file beside it, syncs it, renames it over path and
-// syncs the directory, creating the directory (mode 0700) if needed.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(perm)
-	}
-	if err == nil {
-		err = syncClose(tmp, time.Time{}, tmp.Name())
-	} else {
-		tmp.Close()
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return syncDir(dir)
-}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/format"
+	"github.com/esesnap/esesnap/internal/durable"
 	"github.com/esesnap/esesnap/protocol"
 )
 
@@ -37,7 +37,7 @@ type Chain struct {
 // the missing generations — and that they form one log chain. With Scratch
 // it hard-links the files instead of copying them.
 func AssembleChain(ctx context.Context, sets []string, dst string, opts ...ScratchOption) (*Chain, error) {
-	place := copyInto
+	place := durable.CopyFile
 	if scratchOf(opts) {
 		place = linkInto
 	}
@@ -127,27 +127,5 @@ func linkInto(src, dst string) error {
 	if err := os.Link(src, dst); err == nil {
 		return nil
 	}
-	return copyInto(src, dst)
-}
-
-// copyInto copies src to a new file dst, synced.
-func copyInto(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return fmt.Errorf("copy %s: %w", src, err)
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return durable.CopyFile(src, dst)
 }

@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/esesnap/esesnap/internal/durable"
 )
 
 // A page delta stores a database of a set as the blocks (pages) that differ
@@ -370,7 +372,7 @@ func ResolveDeltas(dir string, m *Manifest, base func(f ManifestFile) (string, e
 	if err != nil {
 		return nil, err
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, ManifestName), data, 0o644); err != nil {
+	if err := durable.WriteFileAtomic(filepath.Join(dir, ManifestName), data, 0o644); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -8,12 +8,29 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/esesnap/esesnap/internal/samples"
 )
 
 // FuzzSetName: whatever a plugin reports, an accepted name is a single,
 // clean path component that stays inside the set directory.
 func FuzzSetName(f *testing.F) {
-	for _, s := range []string{`C:\x\SRUDB.dat`, "/a/b.log", "../../etc/passwd", "..", "", "a/b", "manifest.json", "CON.edb", "x\x00y"} {
+	// What plugins report: the real sample files under the paths Windows
+	// gives them, and the names a real backup of a sample reported.
+	for _, set := range []string{"srum-win10-clean", "ntds-2012r2-tempdb"} {
+		entries, err := os.ReadDir(samples.Path(f, set))
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, e := range entries {
+			f.Add(`C:\Windows\System32\sru\` + e.Name())
+			f.Add(e.Name())
+		}
+	}
+	for _, mf := range sampleManifest(f).Files {
+		f.Add(mf.OriginalName)
+	}
+	for _, s := range []string{"/a/b.log", "../../etc/passwd", "..", "", "a/b", "manifest.json", "CON.edb", "x\x00y"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, reported string) {
@@ -40,6 +57,11 @@ func FuzzReadManifest(f *testing.F) {
 	}}
 	good, _ := m.Marshal()
 	f.Add(good)
+	backedUp, err := sampleManifest(f).Marshal()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(backedUp)
 	f.Add([]byte(`{"format_version":1,"complete":true,"kind":"full","files":[{"name":"../x","role":"log","sha256":""}]}`))
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`{"formAt_version":1,"Complete":true}`)) // no kind: must be refused
@@ -66,13 +88,16 @@ func FuzzReadManifest(f *testing.F) {
 
 // FuzzApplyDelta: a delta entry read back from a backup is untrusted; any
 // bytes either rebuild exactly the file the manifest names or fail, and a
-// failure leaves no output file.
+// failure leaves no output file. The base is the first pages of a real
+// database, the new file the same pages with one replaced by another real
+// page, at the database's page size.
 func FuzzApplyDelta(f *testing.F) {
-	const bs = 512
-	base := deltaRandom(5, 8*bs+10)
+	const bs = 4096
+	db := samples.Read(f, "dissect-basic-4k/basic.edb")
+	base := bytes.Clone(db[:8*bs])
 	idx := indexOf(base, bs)
 	next := bytes.Clone(base)
-	next[3*bs] ^= 1
+	copy(next[3*bs:4*bs], db[20*bs:21*bs])
 	var spool bytes.Buffer
 	dw := NewDeltaWriter(&spool, idx)
 	dw.Write(next)
@@ -84,12 +109,26 @@ func FuzzApplyDelta(f *testing.F) {
 	f.Add([]byte("ESDELTA1"))
 	sum := sha256.Sum256(next)
 	want := hex.EncodeToString(sum[:])
+	// One directory per fuzzing process, holding the base; each input's
+	// delta overwrites the last, and its output is removed after it.
+	dir := f.TempDir()
+	bp, dp, out := filepath.Join(dir, "base"), filepath.Join(dir, "delta"), filepath.Join(dir, "out")
+	if err := os.WriteFile(bp, base, 0o644); err != nil {
+		f.Fatal(err)
+	}
+	apply := func(delta []byte) error {
+		if err := os.WriteFile(dp, delta, 0o644); err != nil {
+			return err
+		}
+		return ApplyDelta(bp, dp, out, &FileDelta{BaseSHA256: idx.SHA256, BlockSize: bs, Changed: 1}, int64(len(next)), want)
+	}
+	if err := apply(good); err != nil {
+		f.Fatalf("the seed delta does not rebuild the file: %v", err)
+	}
+	os.Remove(out)
 	f.Fuzz(func(t *testing.T, delta []byte) {
-		dir := t.TempDir()
-		bp, dp, out := filepath.Join(dir, "base"), filepath.Join(dir, "delta"), filepath.Join(dir, "out")
-		os.WriteFile(bp, base, 0o644)
-		os.WriteFile(dp, delta, 0o644)
-		err := ApplyDelta(bp, dp, out, &FileDelta{BaseSHA256: idx.SHA256, BlockSize: bs, Changed: 1}, int64(len(next)), want)
+		defer os.Remove(out)
+		err := apply(delta)
 		got, rerr := os.ReadFile(out)
 		if err != nil {
 			if rerr == nil {
@@ -101,4 +140,12 @@ func FuzzApplyDelta(f *testing.F) {
 			t.Fatal("accepted a delta that rebuilds other bytes")
 		}
 	})
+}
+
+// sampleManifest is the manifest of a real backup of a copy of the clean
+// SRUM sample through the engine.
+func sampleManifest(tb testing.TB) *Manifest {
+	tb.Helper()
+	fs, _ := engineSnapshotter(tb, samples.CopySet(tb, "srum-win10-clean"))
+	return backupTo(tb, fs, &NullSink{}).Manifest
 }

@@ -1,11 +1,18 @@
 package protocol
 
 import (
+	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/esesnap/esesnap/ese"
+	"github.com/esesnap/esesnap/ese/format"
+	"github.com/esesnap/esesnap/internal/samples"
 	"github.com/esesnap/esesnap/protocol/snapshotv1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -18,6 +25,20 @@ import (
 func FuzzFromStatus(f *testing.F) {
 	seed, _ := proto.Marshal(&snapshotv1.ErrorDetail{JetErr: -1018, Name: "JET_errReadVerifyFailure", Op: "x", Page: 5, Cause: "c"})
 	f.Add(uint32(codes.DataLoss), seed)
+	// The statuses of real failures: a real page with a flipped bit, and a
+	// real file that is not a log.
+	for _, err := range sampleErrors(f) {
+		st := status.Convert(ToStatus(err))
+		for _, d := range st.Details() {
+			if m, ok := d.(*snapshotv1.ErrorDetail); ok {
+				b, err := proto.Marshal(m)
+				if err != nil {
+					f.Fatal(err)
+				}
+				f.Add(uint32(st.Code()), b)
+			}
+		}
+	}
 	f.Add(uint32(codes.Canceled), []byte{})
 	f.Add(uint32(99), []byte{0x08, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Fuzz(func(t *testing.T, code uint32, detail []byte) {
@@ -54,6 +75,19 @@ func FuzzFromProto(f *testing.F) {
 	b, _ := proto.Marshal(ToProtoBeginRequest(BeginRequest{Kind: KindFull, Source: Source{Databases: []string{"a"}, Options: map[string]string{"k": "v"}}}))
 	f.Add(b)
 	b, _ = proto.Marshal(ToProtoRestoreRequest(RestoreRequest{Databases: []ese.RstMap{{DatabaseName: "a", NewDatabaseName: "b"}}}))
+	f.Add(b)
+	// The messages of a real sample set: what a plugin lists and is asked.
+	set := samples.Path(f, "srum-win10-dirty")
+	files := sampleFiles(f, set)
+	b, _ = proto.Marshal(ToProtoFiles(files))
+	f.Add(b)
+	b, _ = proto.Marshal(ToProtoBeginRequest(BeginRequest{Kind: KindFull, Source: Source{InstanceDir: set, Databases: []string{files[0].Name}, Options: map[string]string{"writable": "true"}}}))
+	f.Add(b)
+	b, _ = proto.Marshal(ToProtoRestoreRequest(RestoreRequest{BackupSetDir: set, LogDir: set, SystemDir: set,
+		Databases: []ese.RstMap{{DatabaseName: files[0].Name, NewDatabaseName: files[0].Name + ".restored"}},
+		Logs:      ese.LogInfo{GenLow: 0x4E, GenHigh: 0x51, BaseName: "SRU"}}))
+	f.Add(b)
+	b, _ = proto.Marshal(ToProtoEndRequest("0123456789abcdef", EndRequest{Outcome: OutcomeSucceeded, TruncateLogs: true}))
 	f.Add(b)
 	f.Add([]byte{0x10, 0x07})
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -94,6 +128,17 @@ func FuzzParseKind(f *testing.F) {
 	for _, s := range []string{"full", "COPY", "", "unspecified", "Kind(9)"} {
 		f.Add(s)
 	}
+	// Real text: the words of the samples' inventory, which names backup
+	// kinds, file roles and states among much else.
+	words := map[string]bool{}
+	for _, w := range strings.FieldsFunc(string(samples.Read(f, "INVENTORY.md")), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '(' && r != ')'
+	}) {
+		if !words[w] && len(words) < 400 {
+			words[w] = true
+			f.Add(w)
+		}
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		if k, err := ParseKind(s); err == nil {
 			if !k.Valid() {
@@ -110,4 +155,53 @@ func FuzzParseKind(f *testing.F) {
 			t.Fatalf("ParseOutcome(%q) = invalid %v", s, o)
 		}
 	})
+}
+
+// sampleErrors returns real failures: a real database page with one bit
+// flipped, verified as the engine would, and a real file that is not a log
+// verified as one.
+func sampleErrors(tb testing.TB) []error {
+	db := samples.Read(tb, "srum-win10-clean/SRUDB.dat")
+	const ps, pgno = 4096, 9
+	page := db[(pgno+1)*ps : (pgno+2)*ps]
+	page[1000] ^= 0x10
+	errs := []error{format.VerifyPage(page, pgno).Err("SRUDB.dat", pgno)}
+	notLog := samples.Read(tb, "srum-win10-clean/srures00002.jrs")
+	_, err := format.VerifyLog(bytes.NewReader(notLog), int64(len(notLog)), "srures00002.jrs")
+	errs = append(errs, err)
+	for _, err := range errs {
+		var e *ese.Error
+		if !errors.As(err, &e) {
+			tb.Fatalf("a damaged sample gave %v, not an *ese.Error", err)
+		}
+	}
+	return errs
+}
+
+// sampleFiles lists the files of a real sample set as the ESE plugin
+// reports them: databases, then logs with their generations.
+func sampleFiles(tb testing.TB, dir string) []File {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var dbs, logs []File
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		f := File{Name: filepath.Join(dir, e.Name()), Size: info.Size()}
+		if ln, ok := format.ParseLogName(e.Name()); ok && ln.Kind == format.LogArchived {
+			f.Role, f.Generation, f.PageSize = RoleLog, ln.Gen, 4096
+			logs = append(logs, f)
+		} else if filepath.Ext(e.Name()) == ".dat" {
+			f.Role, f.PageSize = RoleDatabase, 4096
+			dbs = append(dbs, f)
+		}
+	}
+	if len(dbs) == 0 || len(logs) == 0 {
+		tb.Fatalf("%s: %d databases, %d logs", dir, len(dbs), len(logs))
+	}
+	return append(dbs, logs...)
 }

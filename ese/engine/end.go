@@ -146,7 +146,8 @@ func (in *Instance) recordBackup(s *session, truncated bool) ([]string, error) {
 }
 
 // updateHeader rewrites both header pages of a database with the new
-// BKINFO, recomputed checksums, and an fsync.
+// BKINFO and recomputed checksums: the primary copy, an fsync, then the
+// shadow copy and another fsync.
 func (in *Instance) updateHeader(db *database, field string, bk format.BKInfo, truncated bool) error {
 	const op = "update database header"
 	f, err := in.fs.OpenRW(db.path)
@@ -184,13 +185,16 @@ func (in *Instance) updateHeader(db *database, field string, bk format.BKInfo, t
 	page := hr.Page
 	h.Encode(page)
 	format.SetHeaderChecksum(page)
-	for i := int64(0); i < 2; i++ {
-		if _, err := f.WriteAt(page, i*int64(hr.PageSize)); err != nil {
-			return &ese.Error{Code: ioCode(err), Op: op, File: db.path, Err: fmt.Errorf("write header copy %d: %w", i, err)}
+	// The primary copy is written and flushed before the shadow is
+	// touched, so a crash or an I/O error at any point leaves at least one
+	// good copy: the old shadow, or the new primary.
+	for i, copyName := range []string{"primary", "shadow"} {
+		if _, err := f.WriteAt(page, int64(i)*int64(hr.PageSize)); err != nil {
+			return &ese.Error{Code: ioCode(err), Op: op, File: db.path, Err: fmt.Errorf("write %s header copy: %w", copyName, err)}
 		}
-	}
-	if err := f.Sync(); err != nil {
-		return &ese.Error{Code: ese.ErrDiskIO, Op: op, File: db.path, Err: fmt.Errorf("flush: %w", err)}
+		if err := f.Sync(); err != nil {
+			return &ese.Error{Code: ese.ErrDiskIO, Op: op, File: db.path, Err: fmt.Errorf("flush %s header copy: %w", copyName, err)}
+		}
 	}
 	db.hdr = h
 	return nil

@@ -2,18 +2,22 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
 )
 
 // faultFS is a test double for fault injection: the real file system, except
-// that writes to files whose name contains failWrite fail, and reads of
-// files whose name contains block wait until release is closed (entered is
-// closed when the first such read starts).
+// that writes to files whose name contains failWrite fail (only those at or
+// beyond offset failFrom), and reads of files whose name contains block
+// wait until release is closed (entered is closed when the first such read
+// starts). Each write and sync of a failWrite file is recorded in ops.
 type faultFS struct {
 	OSFS
 	failWrite string
+	failFrom  int64
+	ops       []string
 	block     string
 	entered   chan struct{}
 	release   chan struct{}
@@ -52,11 +56,26 @@ func (f *faultFile) ReadAt(p []byte, off int64) (int, error) {
 	return f.File.ReadAt(p, off)
 }
 
+func (f *faultFile) watched() bool {
+	return f.fs.failWrite != "" && strings.Contains(f.name, f.fs.failWrite)
+}
+
 func (f *faultFile) WriteAt(p []byte, off int64) (int, error) {
-	if f.fs.failWrite != "" && strings.Contains(f.name, f.fs.failWrite) {
-		return 0, errInjected
+	if f.watched() {
+		if off >= f.fs.failFrom {
+			f.fs.ops = append(f.fs.ops, fmt.Sprintf("write %d failed", off))
+			return 0, errInjected
+		}
+		f.fs.ops = append(f.fs.ops, fmt.Sprintf("write %d", off))
 	}
 	return f.File.WriteAt(p, off)
+}
+
+func (f *faultFile) Sync() error {
+	if f.watched() {
+		f.fs.ops = append(f.fs.ops, "sync")
+	}
+	return f.File.Sync()
 }
 
 func newBlockingFS(name string) *faultFS {

@@ -25,6 +25,9 @@ type Config struct {
 	SystemDir string   // JET_paramSystemPath (checkpoint); defaults to LogDir
 	BaseName  string   // JET_paramBaseName; empty keeps ESENT's default ("edb")
 	Databases []string // attached after JetInit with JetAttachDatabase2W
+	// Writable must be true: ESENT.DLL changes every instance it opens
+	// (ErrNeedsWritable), so Open refuses a read-only one.
+	Writable bool
 	// Warn receives every JET_wrn a call returns (the call itself
 	// succeeds); nil drops them.
 	Warn func(*ese.Error)
@@ -67,8 +70,12 @@ func utf16(op, s string) (*uint16, error) {
 // Open is JetCreateInstance2W, JetSetSystemParameterW for the paths and
 // base name, JetInit3W (ESE recovers the instance if it needs it), then a
 // session (JetBeginSessionW) that attaches every configured database
-// (JetAttachDatabase2W). Close ends both.
+// (JetAttachDatabase2W). Close ends both. Without cfg.Writable it refuses
+// (RequireWritable) before calling ESENT.DLL.
 func Open(cfg Config) (*Instance, error) {
+	if err := RequireWritable(cfg.Writable, cfg.LogDir); err != nil {
+		return nil, err
+	}
 	if cfg.SystemDir == "" {
 		cfg.SystemDir = cfg.LogDir
 	}

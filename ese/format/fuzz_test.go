@@ -3,25 +3,19 @@ package format
 import (
 	"bytes"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/esesnap/esesnap/internal/samples"
 )
 
-// fuzzSeedHeaders adds the first two pages of the smaller database samples
-// to a fuzz corpus, when the samples are present.
+// fuzzDatabases are real databases of the samples, of 4, 8, 16 and 32 KiB
+// pages.
+var fuzzDatabases = []string{"dissect-basic-4k/basic.edb", "srum-win11-dirty/SRUDB.dat", "bits-qmgr-win11-16k/qmgr.db", "ntds-2012r2-tempdb/temp.edb", "dissect-large-32k/large.edb.gz"}
+
+// fuzzSeedHeaders adds the first n bytes of each real database to a fuzz
+// corpus.
 func fuzzSeedHeaders(f *testing.F, n int) {
-	dir := samplesDir(f)
-	for _, rel := range []string{"dissect-basic-4k/basic.edb", "srum-win11-dirty/SRUDB.dat", "bits-qmgr-win11-16k/qmgr.db", "ntds-2012r2-tempdb/temp.edb"} {
-		b, err := os.ReadFile(filepath.Join(dir, rel))
-		if err != nil {
-			f.Fatalf("read seed: %v", err)
-		}
-		if len(b) > n {
-			b = b[:n]
-		}
-		f.Add(b)
-	}
+	addSampleSeeds(f, n, fuzzDatabases)
 }
 
 // pageSizeFor picks the largest supported page size that fits n bytes, or n
@@ -36,6 +30,22 @@ func pageSizeFor(n int) int {
 }
 
 func FuzzVerifyPage(f *testing.F) {
+	// Real pages: the root page and a later used page of each database,
+	// under their own page numbers (file page i is pgno i-1), and with the
+	// number of another page.
+	for _, name := range fuzzDatabases {
+		db := samples.Read(f, name)
+		hr, err := ReadDBHeader(bytes.NewReader(db), int64(len(db)), name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		ps := hr.PageSize
+		for _, i := range []int{3, len(db)/ps/2 + 1} {
+			page := bytes.Clone(db[i*ps : (i+1)*ps])
+			f.Add(page, uint32(i-1))
+			f.Add(page, uint32(i))
+		}
+	}
 	rng := rand.New(rand.NewPCG(21, 22))
 	for _, ps := range []int{2048, 4096, 16384} {
 		p := randomBytes(rng, ps)
@@ -103,7 +113,15 @@ func FuzzParseDBHeader(f *testing.F) {
 }
 
 func FuzzReadDBHeader(f *testing.F) {
-	fuzzSeedHeaders(f, 8192)
+	// Both header copies of each real database, whatever its page size.
+	for _, name := range fuzzDatabases {
+		db := samples.Read(f, name)
+		hr, err := ReadDBHeader(bytes.NewReader(db), int64(len(db)), name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(bytes.Clone(db[:2*hr.PageSize]))
+	}
 	f.Add([]byte{})
 	// A small synthetic database with 2 KiB pages keeps minimisation cheap.
 	small := make([]byte, 3*2048)

@@ -3,38 +3,48 @@ package format
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/esesnap/esesnap/internal/samples"
 )
 
-// addSampleSeeds adds the first n bytes of each sample file as a seed, when
-// the samples are available; extra is appended to every seed's arguments.
+// addSampleSeeds adds the first n bytes (n 0: all) of each real sample
+// file as a seed; extra is appended to every seed's arguments. A missing
+// sample fails the fuzz test: without it the corpus is trivial.
 func addSampleSeeds(f *testing.F, n int, files []string, extra ...any) {
 	f.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		return
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			return
-		}
-		dir = filepath.Dir(dir)
-	}
 	for _, name := range files {
-		b, err := os.ReadFile(filepath.Join(dir, "..", "shared", "ese-samples", name))
-		if err != nil {
-			continue
-		}
+		b := samples.Read(f, name)
 		if n > 0 && len(b) > n {
 			b = b[:n]
 		}
 		f.Add(append([]any{b}, extra...)...)
 	}
+}
+
+// sampleFileNames returns the names of the files of every sample set, as
+// ESE named them on Windows.
+func sampleFileNames(f *testing.F) []string {
+	f.Helper()
+	sets, err := os.ReadDir(samples.Dir(f))
+	if err != nil {
+		f.Fatal(err)
+	}
+	var names []string
+	for _, set := range sets {
+		if !set.IsDir() {
+			continue
+		}
+		entries, err := os.ReadDir(samples.Path(f, set.Name()))
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+	}
+	return names
 }
 
 var fuzzLogSeeds = []string{
@@ -44,7 +54,7 @@ var fuzzLogSeeds = []string{
 }
 
 func FuzzParseLogName(f *testing.F) {
-	for _, s := range []string{"SRU.log", "SRU0005B.log", "E0000100000.log", "SRUtmp.log", "srures00002.jrs", "res1.log", "edb.jcp", "SRUDB.dat", "", "a.b.log"} {
+	for _, s := range append(sampleFileNames(f), "E0000100000.log", "res1.log", "edb.jcp", "", "a.b.log") {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
@@ -98,6 +108,7 @@ func FuzzParseLogHeader(f *testing.F) {
 
 func FuzzVerifyLog(f *testing.F) {
 	addSampleSeeds(f, 0, fuzzLogSeeds, false)
+	addSampleSeeds(f, 0, fuzzLogSeeds, true)
 	legacy, _ := legacyLog(5, 16, false)
 	f.Add(legacy, false)
 	f.Fuzz(func(t *testing.T, b []byte, fixHeader bool) {
@@ -126,8 +137,12 @@ func FuzzVerifyLog(f *testing.F) {
 	})
 }
 
+// fuzzCheckpointSeeds are the real checkpoints of the samples.
+var fuzzCheckpointSeeds = []string{"srum-win10-clean/SRU.chk", "srum-win10-dirty/SRU.chk", "srum-win11-dirty/SRU.chk", "ntds-2012r2-tempdb/edb.chk"}
+
 func FuzzParseCheckpoint(f *testing.F) {
-	addSampleSeeds(f, 0, []string{"srum-win10-clean/SRU.chk", "srum-win11-dirty/SRU.chk", "ntds-2012r2-tempdb/edb.chk"}, false)
+	addSampleSeeds(f, 0, fuzzCheckpointSeeds, false)
+	addSampleSeeds(f, 0, fuzzCheckpointSeeds, true)
 	f.Add(make([]byte, CheckpointSize), true)
 	f.Fuzz(func(t *testing.T, b []byte, fixChecksums bool) {
 		if fixChecksums && len(b) >= CheckpointSize {
@@ -166,6 +181,11 @@ func FuzzParseAttachList(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(area)
+	// The attach lists of the real checkpoints (offset 679 of a copy).
+	for _, name := range fuzzCheckpointSeeds {
+		b := samples.Read(f, name)
+		f.Add(bytes.Clone(b[offChkAttach : offChkAttach+AttachAreaSize]))
+	}
 	f.Add([]byte{0})
 	f.Add([]byte{1, 0x20, 3, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/esesnap/esesnap/ese"
+	"github.com/esesnap/esesnap/internal/samples"
 )
 
 // FuzzParseTrailer feeds arbitrary pages to ParseTrailer: it must not panic,
@@ -18,6 +19,11 @@ func FuzzParseTrailer(f *testing.F) {
 	f.Add(page)
 	f.Add(make([]byte, 2048))
 	f.Add(page[:TrailerSize])
+	// Trailers of streams of the real databases.
+	for _, s := range sampleStreams(f) {
+		ps, _ := ReadDBHeader(bytes.NewReader(s), int64(len(s)), "seed")
+		f.Add(s[len(s)-ps.PageSize:])
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tr, err := ParseTrailer(b)
 		if err != nil {
@@ -46,6 +52,9 @@ func FuzzParseTrailer(f *testing.F) {
 // whose page count matches the size.
 func FuzzVerifyStreamedDatabase(f *testing.F) {
 	f.Add(smallStreamSeed(f))
+	for _, s := range sampleStreams(f) {
+		f.Add(s)
+	}
 	f.Add([]byte{})
 	f.Add(make([]byte, 3*2048))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -98,6 +107,31 @@ func smallStreamSeed(tb testing.TB) []byte {
 	tr.Encode(out[len(out)-cb:])
 	if _, err := VerifyStreamedDatabase(context.Background(), bytes.NewReader(out), int64(len(out)), "seed"); err != nil {
 		tb.Fatalf("seed stream does not verify: %v", err)
+	}
+	return out
+}
+
+// sampleStreams lays the first data pages of each real database out as a
+// backup stream (header snapshots, pages, trailer) that verifies: real
+// pages, kept few so that an execution stays fast. The NTDS temp database
+// is left out: its pages carry no checksums, so no stream of it verifies.
+func sampleStreams(tb testing.TB) [][]byte {
+	const dataPages = 6
+	var out [][]byte
+	for _, name := range fuzzDatabases {
+		if name == "ntds-2012r2-tempdb/temp.edb" {
+			continue
+		}
+		db := samples.Read(tb, name)
+		hr, err := ReadDBHeader(bytes.NewReader(db), int64(len(db)), name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		s := buildStream(tb, db[:(2+dataPages)*hr.PageSize], streamTestBK, 10)
+		if _, err := verifyStreamBytes(s); err != nil {
+			tb.Fatalf("the stream of the first pages of %s does not verify: %v", name, err)
+		}
+		out = append(out, s)
 	}
 	return out
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/esesnap/esesnap/internal/samples"
 )
 
 // fuzzNames are the file names a fuzzed file is given, one per role the
@@ -18,25 +20,39 @@ var fuzzNames = []string{"x.edb", "SRU.log", "SRU0000A.log", "SRUtmp.log", "SRUr
 // output. Nothing may panic, and Inspect of an existing file never fails.
 func FuzzInspectFile(f *testing.F) {
 	f.Add([]byte{}, uint8(0))
-	f.Add(make([]byte, 8192), uint8(5))
 	f.Add([]byte{0x1f, 0x8b, 8, 0}, uint8(8))
-	if dir := samplesDir(f); dir != "" {
-		for i, name := range []string{"srum-win10-clean/SRU.chk", "srum-win10-clean/SRUDB.jfm", "srum-win10-clean/SRU00004.log", "srum-win11-dirty/SRUtmp.log"} {
-			if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
-				f.Add(b, uint8([]int{5, 6, 2, 3}[i]))
-			}
+	// Real files under their own kind of name; databases cut to their first
+	// pages so that an execution stays fast.
+	for _, seed := range []struct {
+		name  string
+		which uint8
+		n     int
+	}{
+		{"srum-win10-clean/SRU.chk", 5, 0},
+		{"srum-win10-clean/SRUDB.jfm", 6, 0},
+		{"srum-win10-clean/SRU00004.log", 2, 0},
+		{"srum-win10-dirty/SRU.log", 1, 0},
+		{"srum-win11-dirty/SRUtmp.log", 3, 0},
+		{"srum-win10-clean/SRUres00001.jrs", 4, 0},
+		{"dissect-basic-4k/basic.edb", 0, 5 * 4096},
+		{"bits-qmgr-win11-16k/qmgr.db", 0, 4 * 16384},
+	} {
+		b := samples.Read(f, seed.name)
+		if seed.n > 0 {
+			b = b[:seed.n]
 		}
-		if b, err := os.ReadFile(filepath.Join(dir, "dissect-basic-4k/basic.edb")); err == nil {
-			f.Add(b[:5*4096], uint8(0))
-		}
+		f.Add(b, seed.which)
 	}
+	// One directory per fuzzing process, emptied after each input: cheaper
+	// than a new temporary directory per execution.
+	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte, which uint8) {
 		name := fuzzNames[int(which)%len(fuzzNames)]
-		dir := t.TempDir()
 		path := filepath.Join(dir, name)
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		defer os.Remove(path)
 		for _, opts := range []Options{{}, {NoVerify: true}, {Pages: true}} {
 			r, err := Inspect(context.Background(), dir, opts)
 			if err != nil {

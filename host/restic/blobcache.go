@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/esesnap/esesnap/host"
+	"github.com/esesnap/esesnap/internal/durable"
 )
 
 // The estimate needs the ids of the data blobs a repository holds, and
@@ -137,7 +137,7 @@ func (bc *blobCache) write(names []string, set BlobSet) {
 	}
 	sum := sha256.Sum256(b.Bytes())
 	b.Write(sum[:])
-	_ = host.WriteFileAtomic(bc.path, b.Bytes(), 0o600) // failure only costs a restic list blobs
+	_ = durable.WriteFileAtomic(bc.path, b.Bytes(), 0o600) // failure only costs a restic list blobs
 }
 
 func writeString(b *bytes.Buffer, s string) {

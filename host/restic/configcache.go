@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/esesnap/esesnap/host"
+	"github.com/esesnap/esesnap/internal/durable"
 )
 
 // A repository's config never changes, so the estimate keeps it in a small
@@ -97,7 +97,7 @@ func (o Options) cacheConfig(c Config, configFile string) {
 		return
 	}
 	if data, err := json.Marshal(cachedConfig{Config: c, ConfigFile: configFile}); err == nil {
-		_ = host.WriteFileAtomic(path, data, 0o600) // failure only costs a restic cat config
+		_ = durable.WriteFileAtomic(path, data, 0o600) // failure only costs a restic cat config
 	}
 }
 

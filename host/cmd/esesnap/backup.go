@@ -15,6 +15,7 @@ import (
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/host/restic"
+	"github.com/esesnap/esesnap/internal/durable"
 	"github.com/esesnap/esesnap/protocol"
 	"github.com/spf13/cobra"
 )
@@ -404,6 +405,15 @@ func (f *backupFlags) openSink(ctx context.Context, cmd *cobra.Command, stdout i
 		file, err := os.OpenFile(f.tar, flags, 0o644)
 		if err != nil {
 			return nil, f.tar, noop, err
+		}
+		if regular {
+			// The new file's directory entry must be durable before the
+			// backup is recorded; TarSink.Commit syncs its contents.
+			if err := durable.SyncDir(filepath.Dir(f.tar)); err != nil {
+				file.Close()
+				os.Remove(f.tar)
+				return nil, f.tar, noop, err
+			}
 		}
 		closeFile := func(ok bool) error {
 			err := file.Close()

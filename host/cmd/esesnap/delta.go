@@ -14,6 +14,7 @@ import (
 
 	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/host/restic"
+	"github.com/esesnap/esesnap/internal/durable"
 	"github.com/esesnap/esesnap/protocol"
 )
 
@@ -82,7 +83,7 @@ func (c *deltaCache) save(path string) error {
 	}
 	sum := sha256.Sum256(b.Bytes())
 	b.Write(sum[:])
-	if err := host.WriteFileAtomic(path, b.Bytes(), 0o600); err != nil {
+	if err := durable.WriteFileAtomic(path, b.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("save page index: %w", err)
 	}
 	return nil

@@ -17,6 +17,7 @@ func newPluginTestCmd() *cobra.Command {
 	var pf pluginFlags
 	var source string
 	var asJSON bool
+	var writable bool
 	cmd := &cobra.Command{
 		Use:   "plugin-test PLUGIN",
 		Short: "Run the conformance suite against any snapshot plugin binary",
@@ -66,9 +67,13 @@ suits ESE plugins and directory plugins alike). Exit 1 when a check fails.`,
 			if !asJSON {
 				fmt.Fprintf(out, "ok    handshake (protocol version %d, data pipe %v)\n", client.ProtocolVersion(), client.DataPipe())
 			}
+			var options map[string]string
+			if writable {
+				options = map[string]string{"writable": "true"}
+			}
 			tgt := conformance.Target{
 				Snapshotter: client.Snapshotter(),
-				Source:      protocol.Source{InstanceDir: source},
+				Source:      protocol.Source{InstanceDir: source, Options: options},
 				Restart: func() (protocol.Snapshotter, error) {
 					client.Kill()
 					c, err := pf.launch(context.Background(), cmd)
@@ -118,6 +123,7 @@ suits ESE plugins and directory plugins alike). Exit 1 when a check fails.`,
 	pf.register(cmd)
 	cmd.Flags().StringVar(&source, "source", "", "what the plugin backs up (default: a generated synthetic ESE set)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON on stdout (logs stay on stderr)")
+	cmd.Flags().BoolVar(&writable, "writable", false, "pass the source option writable=true, as backup --writable does (the ESE plugin's esent backend refuses a read-only source)")
 	return cmd
 }
 

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -22,7 +24,9 @@ import (
 // with mingw-w64 and installed in the prefix's system32). Each set must
 // verify and equal what the Linux build writes for the same source (logs
 // byte for byte, databases but for the backup's own time stamp and header
-// records), and a damaged page must fail the same way everywhere.
+// records), and a damaged page must fail the same way everywhere. The esent
+// backend runs with --writable: without it, it must refuse and leave the
+// source untouched.
 func TestWindowsBuildUnderWine(t *testing.T) {
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
 		t.Fatalf("the Wine test runs on linux/amd64, not %s/%s", runtime.GOOS, runtime.GOARCH)
@@ -40,17 +44,29 @@ func TestWindowsBuildUnderWine(t *testing.T) {
 	if _, stderr, code := cli(t, "backup", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--source", src, "--out", linSet); code != ExitOK {
 		t.Fatalf("linux backup: exit %d\n%s", code, stderr)
 	}
-	winBackup := func(backend, set string) (string, int) {
-		cmd := prefix.Command(exes[0], "backup", "--plugin", wine.Path(exes[1]), "--plugin-arg=--backend="+backend,
-			"--source", wine.Path(src), "--out", wine.Path(set), "--progress", "never")
+	winBackup := func(backend, set string, extra ...string) (string, int) {
+		args := append([]string{"backup", "--plugin", wine.Path(exes[1]), "--plugin-arg=--backend=" + backend,
+			"--source", wine.Path(src), "--out", wine.Path(set), "--progress", "never"}, extra...)
+		cmd := prefix.Command(exes[0], args...)
 		var out, errOut bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errOut
 		cmd.Run()
 		return out.String() + errOut.String(), cmd.ProcessState.ExitCode()
 	}
+	// ESENT.DLL changes every instance it opens, so the esent backend
+	// refuses a read-only source before calling it, and leaves it as it was.
+	before := dirSHA256(t, src)
+	if out, code := winBackup("esent", filepath.Join(t.TempDir(), "refused")); code != ExitError ||
+		!strings.Contains(out, "JET_errFileAccessDenied (-1032)") || !strings.Contains(out, "--writable") {
+		t.Fatalf("a read-only backup through esent.dll: exit %d, want %d with JET_errFileAccessDenied naming --writable\n%s", code, ExitError, out)
+	}
+	if after := dirSHA256(t, src); !maps.Equal(before, after) {
+		t.Fatal("the refused esent backup changed the source")
+	}
+	writable := map[string][]string{"esent": {"--writable"}}
 	for _, backend := range []string{"engine", "esent"} {
 		winSet := filepath.Join(t.TempDir(), backend)
-		if out, code := winBackup(backend, winSet); code != ExitOK {
+		if out, code := winBackup(backend, winSet, writable[backend]...); code != ExitOK {
 			t.Fatalf("esesnap.exe backup under Wine (--backend %s): exit %d\n%s", backend, code, out)
 		}
 		if _, err := host.Verify(t.Context(), winSet); err != nil {
@@ -92,7 +108,7 @@ func TestWindowsBuildUnderWine(t *testing.T) {
 
 	// The conformance suite (aborts in every phase, illegal call orders,
 	// typed errors, cancellation) against the Windows plugin on esent.dll.
-	suite := prefix.Command(exes[0], "plugin-test", wine.Path(exes[1]), "--plugin-arg=--backend=esent", "--source", wine.Path(samples.CopySet(t, "srum-win10-dirty")))
+	suite := prefix.Command(exes[0], "plugin-test", wine.Path(exes[1]), "--plugin-arg=--backend=esent", "--writable", "--source", wine.Path(samples.CopySet(t, "srum-win10-dirty")))
 	if out, err := suite.CombinedOutput(); err != nil || !strings.Contains(string(out), "all checks passed") {
 		t.Fatalf("plugin-test under Wine with --backend esent: %v\n%s", err, out)
 	}
@@ -102,7 +118,7 @@ func TestWindowsBuildUnderWine(t *testing.T) {
 	// writes it to the event log); the file and the code are.
 	flipBit(t, filepath.Join(src, "SRUDB.dat"), 30*4096+999)
 	for backend, where := range map[string]string{"engine": "SRUDB.dat page 29", "esent": "SRUDB.dat"} {
-		out, code := winBackup(backend, filepath.Join(t.TempDir(), "bad"))
+		out, code := winBackup(backend, filepath.Join(t.TempDir(), "bad"), writable[backend]...)
 		if code != ExitVerifyFailed {
 			t.Fatalf("a damaged page under Wine (--backend %s): exit %d\n%s", backend, code, out)
 		}
@@ -165,4 +181,22 @@ func withoutMarkTime(t *testing.T, stream []byte) []byte {
 	clear(s[tr : tr+4])
 	clear(s[tr+40+8 : tr+40+16])
 	return s
+}
+
+// dirSHA256 is the SHA-256 of every file in dir, by name.
+func dirSHA256(t *testing.T, dir string) map[string][32]byte {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums := map[string][32]byte{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums[e.Name()] = sha256.Sum256(b)
+	}
+	return sums
 }

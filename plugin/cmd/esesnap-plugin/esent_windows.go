@@ -3,7 +3,6 @@
 package main
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/esesnap/esesnap/ese/driver"
 	"github.com/esesnap/esesnap/ese/engine"
 	"github.com/esesnap/esesnap/ese/esent"
+	"github.com/esesnap/esesnap/internal/durable"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -19,12 +19,13 @@ const defaultBackend = "esent"
 
 // openESENT opens the instance through ESENT.DLL, attaching the databases
 // the source names; JET_wrn results go to the log. ESENT records every
-// normal backup in the database headers.
+// normal backup in the database headers, so only a writable source is
+// opened (esent.RequireWritable).
 func openESENT(cfg engine.Config) (*driver.Instance, error) {
 	warn := func(w *ese.Error) {
 		cfg.Logger.Warn("ESENT warning", "op", w.Op, "file", w.File, "jet_wrn", w.Code.String())
 	}
-	in, err := esent.Open(esent.Config{Name: "esesnap", LogDir: cfg.LogDir, SystemDir: cfg.SystemDir, BaseName: cfg.BaseName, Databases: cfg.Databases, Warn: warn})
+	in, err := esent.Open(esent.Config{Name: "esesnap", LogDir: cfg.LogDir, SystemDir: cfg.SystemDir, BaseName: cfg.BaseName, Databases: cfg.Databases, Writable: cfg.Writable, Warn: warn})
 	if err != nil {
 		return nil, err
 	}
@@ -48,27 +49,11 @@ func restoreESENT(req ese.RestoreRequest, log hclog.Logger) error {
 	return esent.ExternalRestore(placed, warn)
 }
 
-// copyNew copies src to a file dst that must not exist yet, and syncs it.
+// copyNew copies src to a file dst that must not exist yet (durable.CopyFile:
+// synced, no partial dst left on failure), creating dst's directory.
 func copyNew(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return durable.CopyFile(src, dst)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/driver"
 	"github.com/esesnap/esesnap/ese/engine"
+	"github.com/esesnap/esesnap/ese/esent"
 	"github.com/esesnap/esesnap/plugin"
 	"github.com/esesnap/esesnap/protocol"
 	"github.com/hashicorp/go-hclog"
@@ -125,6 +126,11 @@ func newSnapshotter(backend string, readOnly bool, log hclog.Logger) *driver.Dri
 				return nil, err
 			}
 			if backend == "esent" {
+				// Checked here, on every platform: ESENT.DLL cannot open
+				// an instance without changing it.
+				if err := esent.RequireWritable(ecfg.Writable, ecfg.LogDir); err != nil {
+					return nil, err
+				}
 				return openESENT(ecfg)
 			}
 			in, err := engine.Open(ecfg)
