@@ -157,7 +157,7 @@ func (in *Instance) readDBHeader(op, path string) (*format.HeaderRead, error) {
 	}
 	if st.Size() == 0 {
 		return nil, &ese.Error{Code: ese.ErrFileIOBeyondEOF, Op: op, File: path,
-			Err: fmt.Errorf("database file is empty (0 bytes), expected at least %d header and system pages", minDBPages)}
+			Err: fmt.Errorf("database file is empty (0 bytes): a database has at least its 2 header pages and pages 1-3")}
 	}
 	hr, err := format.ReadDBHeader(f, st.Size(), path)
 	if err != nil {
