@@ -230,7 +230,7 @@ func (in *Instance) resolveDatabases() ([]*database, error) {
 	for _, a := range in.attestedDatabases(ls, cp, cpPath) {
 		if !a.found {
 			return nil, &ese.Error{Code: ese.ErrFileNotFound, Op: op, File: a.path,
-				Err: fmt.Errorf("database %s is attached according to %s but is not in the source (looked for it under %s and %s)", a.recorded, a.source, in.cfg.LogDir, in.cfg.SystemDir)}
+				Err: fmt.Errorf("database %s is attached according to %s but is not in the source (looked for it under %s)", a.recorded, a.source, in.searchedDirs())}
 		}
 		abs, err := filepath.Abs(a.path)
 		if err != nil {
@@ -298,6 +298,14 @@ func (in *Instance) resolveDatabases() ([]*database, error) {
 		}
 	}
 	return dbs, nil
+}
+
+// searchedDirs names the directories attached databases are looked for in.
+func (in *Instance) searchedDirs() string {
+	if pathKey(in.cfg.SystemDir) == pathKey(in.cfg.LogDir) {
+		return in.cfg.LogDir
+	}
+	return in.cfg.LogDir + " and " + in.cfg.SystemDir
 }
 
 // maxScanDepth bounds how deep the fallback scan looks below LogDir and
