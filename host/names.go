@@ -113,17 +113,27 @@ type nameSet map[string]string
 // reported path's parent directory is put in front ("{GUID2}_catdb"), and
 // if that is taken too, a number before the extension ("catdb~2"). The
 // manifest keeps the reported path (ManifestFile.OriginalName), from which
-// a restore puts each file back where it belongs.
+// a restore puts each file back where it belongs. A path reported twice, or
+// a bare name without a directory that is already taken, is a plugin's
+// error and refused.
 func (s nameSet) assign(reported string) (string, error) {
 	name, err := SetName(reported)
 	if err != nil {
 		return "", err
 	}
-	if _, taken := s[strings.ToLower(name)]; !taken {
-		return name, s.add(name)
+	rkey := reportedKey(reported)
+	if prev, dup := s[rkey]; dup {
+		return "", fmt.Errorf("file %q reported by the plugin: the plugin already reported %q", reported, prev)
+	}
+	dir := strings.TrimRight(reported[:len(reported)-len(name)], `/\`)
+	if _, taken := s[strings.ToLower(name)]; !taken || dir == "" {
+		if err := s.add(name); err != nil {
+			return "", fmt.Errorf("file %q reported by the plugin: %w", reported, err)
+		}
+		s[rkey] = reported
+		return name, nil
 	}
 	var cands []string
-	dir := strings.TrimRight(reported[:len(reported)-len(name)], `/\`)
 	if parent := BaseName(dir); parent != "" {
 		cands = append(cands, safeComponent(parent)+"_"+name)
 	}
@@ -139,11 +149,17 @@ func (s nameSet) assign(reported string) (string, error) {
 			continue
 		}
 		if _, taken := s[strings.ToLower(c)]; !taken {
+			s[rkey] = reported
 			return c, s.add(c)
 		}
 	}
 	return "", fmt.Errorf("file %q reported by the plugin: %w", reported, s.add(name))
 }
+
+// reportedKey is the nameSet key under which assign remembers a reported
+// path. It starts with NUL, which no valid name contains, so it never
+// collides with a name.
+func reportedKey(reported string) string { return "\x00" + strings.ToLower(reported) }
 
 // safeComponent maps the characters ValidateName refuses to '_', so that a
 // directory name can become part of a set name.
