@@ -186,7 +186,7 @@ func TestNameSetAssign(t *testing.T) {
 		{"unix paths, case folded", []string{"/i/a/x.edb", "/i/b/X.EDB"}, []string{"x.edb", "b_X.EDB"}},
 		{"parent name taken too", []string{"/i/a/x.edb", "/j/a/x.edb", "/k/a/x.edb"}, []string{"x.edb", "a_x.edb", "x~2.edb"}},
 		{"unsafe parent", []string{"/i/x.edb", "/i/a:b*/x.edb"}, []string{"x.edb", "a_b__x.edb"}},
-		{"no parent", []string{"x.edb", "x.edb"}, []string{"x.edb", "x~2.edb"}},
+		{"number when the parent name is taken", []string{"/i/a/x.edb", "/i/b/a_x.edb", "/j/a/x.edb"}, []string{"x.edb", "a_x.edb", "x~2.edb"}},
 		{"device parent", []string{"/i/x", "/i/con/x"}, []string{"x", "con_x"}},
 	}
 	for _, tc := range tests {
@@ -201,12 +201,29 @@ func TestNameSetAssign(t *testing.T) {
 					t.Fatalf("assigned name %q does not validate: %v", got, err)
 				}
 			}
-			if len(s) != len(tc.reported) {
-				t.Fatalf("set records %d names, want %d", len(s), len(tc.reported))
-			}
 		})
 	}
-	if _, err := (nameSet{}).assign("../.."); err == nil {
-		t.Fatal("assign accepted a name SetName refuses")
+	refused := []struct {
+		name     string
+		reported []string
+	}{
+		{"invalid name", []string{"../.."}},
+		{"one path twice", []string{"/i/a/x.edb", "/i/a/x.edb"}},
+		{"one path twice, case differs", []string{`C:\I\x.edb`, `c:\i\X.EDB`}},
+		{"bare name twice", []string{"x.edb", "X.edb"}},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			s := nameSet{}
+			var err error
+			for _, r := range tc.reported {
+				if _, err = s.assign(r); err != nil {
+					break
+				}
+			}
+			if err == nil {
+				t.Fatalf("assign accepted %q", tc.reported)
+			}
+		})
 	}
 }
