@@ -368,3 +368,50 @@ func equalDigests(a, b map[string][32]byte) bool {
 	}
 	return true
 }
+
+// TestCheckpointAttachList: the checkpoint's attach list counts only when
+// its fVersion bit 0x1 says it is valid. srum-win10-dirty's current log and
+// checkpoint carry no list; the test gives the checkpoint one.
+func TestCheckpointAttachList(t *testing.T) {
+	for _, valid := range []bool{true, false} {
+		t.Run(map[bool]string{true: "valid", false: "bit cleared"}[valid], func(t *testing.T) {
+			dir := copySample(t, "srum-win10-dirty")
+			chk := filepath.Join(dir, "SRU.chk")
+			b, err := os.ReadFile(chk)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := format.ParseCheckpoint(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Version |= format.CheckpointAttachPresent
+			c.Attach = []format.AttachInfo{{DBID: 1, Flags: format.AttachUnicodeNames, Path: `C:\Windows\system32\SRU\Gone.edb`}}
+			c.AttachTail = nil
+			b = c.Encode()
+			if !valid {
+				// Clear the bit in both copies, leaving the list's bytes.
+				for _, off := range []int{0, format.CheckpointCopySize} {
+					b[off+647] &^= format.CheckpointAttachPresent
+					format.SetHeaderChecksum(b[off : off+format.CheckpointCopySize])
+				}
+			}
+			if err := os.WriteFile(chk, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			in, err := Open(Config{LogDir: dir})
+			if !valid {
+				if err != nil {
+					t.Fatalf("a list whose fVersion bit is clear was used: %v", err)
+				}
+				wantDatabases(t, in, filepath.Join(dir, "SRUDB.dat"))
+				return
+			}
+			var ee *ese.Error
+			if !errors.As(err, &ee) || ee.Code != ese.ErrFileNotFound || ee.File != filepath.Join(dir, "Gone.edb") ||
+				!strings.Contains(err.Error(), "attached according to SRU.chk") {
+				t.Fatalf("want JET_errFileNotFound for Gone.edb from SRU.chk, got %v", err)
+			}
+		})
+	}
+}
