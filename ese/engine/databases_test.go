@@ -196,6 +196,16 @@ func TestDatabaseOption(t *testing.T) {
 		in := openInstance(t, Config{LogDir: dir})
 		wantDatabases(t, in, filepath.Join(dir, "SRUDB.dat"), sub)
 	})
+	t.Run("copy below the instance is not a second database", func(t *testing.T) {
+		// A backup set kept in a subdirectory holds the database under
+		// its own signature: ESE would never attach both.
+		dir := copySample(t, "srum-win10-dirty")
+		for _, sub := range []string{"A-set", "zz"} {
+			copyTestFile(t, filepath.Join(dir, "SRUDB.dat"), filepath.Join(dir, sub, "SRUDB.dat"))
+		}
+		in := openInstance(t, Config{LogDir: dir})
+		wantDatabases(t, in, filepath.Join(dir, "SRUDB.dat"))
+	})
 	t.Run("scan is narrowed", func(t *testing.T) {
 		dir := copySample(t, "srum-win10-dirty")
 		sub := filepath.Join(dir, "sub", "SRUDB.dat")

@@ -31,8 +31,9 @@
 // levels deep, are scanned for database files: a header copy (primary, or
 // the shadow at any page size) with the database magic and file type, or a
 // flush map <stem>.jfm beside the file. Config.Databases narrows that scan;
-// a scanned database of another log stream is skipped, one that cannot be
-// read fails JetInit.
+// a scanned database of another log stream, or with the signature of one
+// already found (a copy, as in a backup set kept below the instance), is
+// skipped; one that cannot be read fails JetInit.
 //
 // Every database must also have its full size. ESE's DBFILEHDR records no
 // size, but pgno 1 (the database root, objidFDP 1) starts with a space header

@@ -282,6 +282,13 @@ func (in *Instance) resolveDatabases() ([]*database, error) {
 				in.log.Info("skipping a database of another log stream", "file", c.path)
 				continue
 			}
+			// ESE never attaches two databases of one signature
+			// (JET_errDatabaseSignInUse): a second one is a copy, such as
+			// a backup set kept below the instance directory.
+			if prev := sameSignDb(dbs, hr.Header.SignDb); prev != "" {
+				in.log.Info("skipping a copy of an attached database (same database signature)", "file", c.path, "database", prev)
+				continue
+			}
 		}
 		if in.pageSize == 0 {
 			in.pageSize = hr.PageSize
@@ -298,6 +305,16 @@ func (in *Instance) resolveDatabases() ([]*database, error) {
 		}
 	}
 	return dbs, nil
+}
+
+// sameSignDb returns the path of a database in dbs whose signature is sig.
+func sameSignDb(dbs []*database, sig format.Signature) string {
+	for _, db := range dbs {
+		if db.hdr.SignDb == sig {
+			return db.path
+		}
+	}
+	return ""
 }
 
 // searchedDirs names the directories attached databases are looked for in.
@@ -323,6 +340,8 @@ func (in *Instance) discoverDatabases() ([]string, error) {
 	}
 	var out []string
 	seen := map[string]bool{}
+	// A directory's files come before its subdirectories', so that a
+	// database is met before copies of it kept further down.
 	var walk func(dir string, depth int, top bool) error
 	walk = func(dir string, depth int, top bool) error {
 		if seen[pathKey(dir)] {
@@ -341,14 +360,11 @@ func (in *Instance) discoverDatabases() ([]string, error) {
 		for _, e := range entries {
 			names[strings.ToLower(e.Name())] = true
 		}
+		var subdirs []string
 		for _, e := range entries {
 			p := filepath.Join(dir, e.Name())
 			if e.IsDir() {
-				if depth < maxScanDepth {
-					if err := walk(p, depth+1, false); err != nil {
-						return err
-					}
-				}
+				subdirs = append(subdirs, p)
 				continue
 			}
 			if !e.Type().IsRegular() {
@@ -361,6 +377,14 @@ func (in *Instance) discoverDatabases() ([]string, error) {
 				out = append(out, p)
 			}
 		}
+		if depth < maxScanDepth {
+			sort.Strings(subdirs)
+			for _, p := range subdirs {
+				if err := walk(p, depth+1, false); err != nil {
+					return err
+				}
+			}
+		}
 		return nil
 	}
 	for _, dir := range dirs {
@@ -368,7 +392,6 @@ func (in *Instance) discoverDatabases() ([]string, error) {
 			return nil, err
 		}
 	}
-	sort.Strings(out)
 	return out, nil
 }
 
