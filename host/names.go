@@ -106,6 +106,72 @@ func hasSuffixFold(s, suffix string) bool {
 // (NTFS, APFS) where two names differing in case are one file.
 type nameSet map[string]string
 
+// assign returns the name a reported file gets in this set and records it.
+// It is SetName's name unless the set already holds that name, as when an
+// instance keeps two databases of one file name in two directories
+// ({GUID1}\catdb and {GUID2}\catdb, as Windows' CatRoot2 does): then the
+// reported path's parent directory is put in front ("{GUID2}_catdb"), and
+// if that is taken too, a number before the extension ("catdb~2"). The
+// manifest keeps the reported path (ManifestFile.OriginalName), from which
+// a restore puts each file back where it belongs. A path reported twice, or
+// a bare name without a directory that is already taken, is a plugin's
+// error and refused.
+func (s nameSet) assign(reported string) (string, error) {
+	name, err := SetName(reported)
+	if err != nil {
+		return "", err
+	}
+	rkey := reportedKey(reported)
+	if prev, dup := s[rkey]; dup {
+		return "", fmt.Errorf("file %q reported by the plugin: the plugin already reported %q", reported, prev)
+	}
+	dir := strings.TrimRight(reported[:len(reported)-len(name)], `/\`)
+	if _, taken := s[strings.ToLower(name)]; !taken || dir == "" {
+		if err := s.add(name); err != nil {
+			return "", fmt.Errorf("file %q reported by the plugin: %w", reported, err)
+		}
+		s[rkey] = reported
+		return name, nil
+	}
+	var cands []string
+	if parent := BaseName(dir); parent != "" {
+		cands = append(cands, safeComponent(parent)+"_"+name)
+	}
+	stem, ext := name, ""
+	if i := strings.LastIndexByte(name, '.'); i > 0 {
+		stem, ext = name[:i], name[i:]
+	}
+	for n := 2; n <= 1000; n++ {
+		cands = append(cands, fmt.Sprintf("%s~%d%s", stem, n, ext))
+	}
+	for _, c := range cands {
+		if len(c) > MaxNameBytes || ValidateName(c) != nil {
+			continue
+		}
+		if _, taken := s[strings.ToLower(c)]; !taken {
+			s[rkey] = reported
+			return c, s.add(c)
+		}
+	}
+	return "", fmt.Errorf("file %q reported by the plugin: %w", reported, s.add(name))
+}
+
+// reportedKey is the nameSet key under which assign remembers a reported
+// path. It starts with NUL, which no valid name contains, so it never
+// collides with a name.
+func reportedKey(reported string) string { return "\x00" + strings.ToLower(reported) }
+
+// safeComponent maps the characters ValidateName refuses to '_', so that a
+// directory name can become part of a set name.
+func safeComponent(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(`/\<>:"|?*`, r) || !utf8.ValidRune(r) {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
 // add records name, or fails when the set already holds it in any case.
 func (s nameSet) add(name string) error {
 	key := strings.ToLower(name)

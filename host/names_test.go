@@ -169,3 +169,61 @@ func names(entries []os.DirEntry) []string {
 	}
 	return out
 }
+
+// TestNameSetAssign: files of one base name in different directories get
+// distinct set names; the first keeps its base name, as every single-
+// database set has always had it.
+func TestNameSetAssign(t *testing.T) {
+	tests := []struct {
+		name     string
+		reported []string
+		want     []string
+	}{
+		{"single database", []string{`C:\Windows\system32\SRU\SRUDB.dat`, `C:\Windows\system32\SRU\SRU00009.log`},
+			[]string{"SRUDB.dat", "SRU00009.log"}},
+		{"catroot2", []string{`C:\cr2\{F750E6C3-38EE-11D1-85E5-00C04FC295EE}\catdb`, `C:\cr2\{127D0A1D-4EF2-11D1-8608-00C04FC295EE}\catdb`},
+			[]string{"catdb", "{127D0A1D-4EF2-11D1-8608-00C04FC295EE}_catdb"}},
+		{"unix paths, case folded", []string{"/i/a/x.edb", "/i/b/X.EDB"}, []string{"x.edb", "b_X.EDB"}},
+		{"parent name taken too", []string{"/i/a/x.edb", "/j/a/x.edb", "/k/a/x.edb"}, []string{"x.edb", "a_x.edb", "x~2.edb"}},
+		{"unsafe parent", []string{"/i/x.edb", "/i/a:b*/x.edb"}, []string{"x.edb", "a_b__x.edb"}},
+		{"number when the parent name is taken", []string{"/i/a/x.edb", "/i/b/a_x.edb", "/j/a/x.edb"}, []string{"x.edb", "a_x.edb", "x~2.edb"}},
+		{"device parent", []string{"/i/x", "/i/con/x"}, []string{"x", "con_x"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := nameSet{}
+			for i, r := range tc.reported {
+				got, err := s.assign(r)
+				if err != nil || got != tc.want[i] {
+					t.Fatalf("assign(%q) = %q, %v; want %q", r, got, err, tc.want[i])
+				}
+				if err := ValidateName(got); err != nil {
+					t.Fatalf("assigned name %q does not validate: %v", got, err)
+				}
+			}
+		})
+	}
+	refused := []struct {
+		name     string
+		reported []string
+	}{
+		{"invalid name", []string{"../.."}},
+		{"one path twice", []string{"/i/a/x.edb", "/i/a/x.edb"}},
+		{"one path twice, case differs", []string{`C:\I\x.edb`, `c:\i\X.EDB`}},
+		{"bare name twice", []string{"x.edb", "X.edb"}},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			s := nameSet{}
+			var err error
+			for _, r := range tc.reported {
+				if _, err = s.assign(r); err != nil {
+					break
+				}
+			}
+			if err == nil {
+				t.Fatalf("assign accepted %q", tc.reported)
+			}
+		})
+	}
+}

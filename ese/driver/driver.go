@@ -661,11 +661,23 @@ func (d *Driver) Restore(ctx context.Context, req protocol.RestoreRequest) (prot
 		LogInfo:       req.Logs,
 	}
 	var staged []string
+	// A database is named by its file in the set: a path inside the set
+	// directory, or a set name (set names are single components, distinct
+	// even for two databases of one file name, host.nameSet). Anything
+	// else is taken as a set name by its base name, so a request never
+	// reads outside the set; two databases read from one file are refused.
+	seen := map[string]bool{}
 	for _, m := range req.Databases {
 		src := m.DatabaseName
-		if !filepath.IsAbs(src) || !strings.HasPrefix(filepath.Clean(src), filepath.Clean(req.BackupSetDir)) {
+		rel, err := filepath.Rel(filepath.Clean(req.BackupSetDir), filepath.Clean(src))
+		if !filepath.IsAbs(src) || err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 			src = filepath.Join(req.BackupSetDir, baseName(m.DatabaseName))
 		}
+		if seen[src] {
+			return protocol.RestoreResult{}, &ese.Error{Code: ese.ErrInvalidParameter, Op: op, File: src,
+				Err: errors.New("two databases of the request are the same file of the set")}
+		}
+		seen[src] = true
 		er.Map = append(er.Map, ese.RstMap{DatabaseName: src, NewDatabaseName: m.NewDatabaseName})
 		staged = append(staged, m.NewDatabaseName)
 	}

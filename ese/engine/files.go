@@ -135,7 +135,10 @@ func (in *Instance) readCheckpoint(op string) (*format.Checkpoint, string, error
 	return cp, path, nil
 }
 
-// readDBHeader reads and elects the header of a database file.
+// readDBHeader reads and elects the header of a database file and checks
+// the file's size against what the database says it owns (checkDatabaseSize):
+// an empty or cut-short file fails here, at JetInit, Begin and OpenFile,
+// never later than the first call that names it.
 func (in *Instance) readDBHeader(op, path string) (*format.HeaderRead, error) {
 	f, err := in.fs.Open(path)
 	if err != nil {
@@ -152,6 +155,10 @@ func (in *Instance) readDBHeader(op, path string) (*format.HeaderRead, error) {
 	if err != nil {
 		return nil, &ese.Error{Code: ese.ErrDiskIO, Op: op, File: path, Err: err}
 	}
+	if st.Size() == 0 {
+		return nil, &ese.Error{Code: ese.ErrFileIOBeyondEOF, Op: op, File: path,
+			Err: fmt.Errorf("database file is empty (0 bytes): a database has at least its 2 header pages and pages 1-3")}
+	}
 	hr, err := format.ReadDBHeader(f, st.Size(), path)
 	if err != nil {
 		var ee *ese.Error
@@ -160,113 +167,275 @@ func (in *Instance) readDBHeader(op, path string) (*format.HeaderRead, error) {
 		}
 		return nil, &ese.Error{Code: ese.ErrDatabaseCorrupted, Op: op, File: path, Err: err}
 	}
+	if err := checkDatabaseSize(op, path, f, st.Size(), hr.PageSize); err != nil {
+		return nil, err
+	}
 	return hr, nil
 }
 
-// resolveDatabases reads the configured databases, or finds them: every ESE
-// database file (not temp databases, flush maps or logs) in the log and
-// system directories whose log signature matches the log stream's.
+// dbCandidate is a file the instance backs up, and why.
+type dbCandidate struct {
+	path     string
+	attested *attested // named by the instance's attach information
+	named    bool      // named by Config.Databases
+	scanned  bool      // found by the fallback scan only
+}
+
+// resolveDatabases decides which databases the instance has (ese-format.md
+// §5.6, §6):
+//
+//  1. every database the attach lists of the checkpoint (when its fVersion
+//     says the list is valid) and of the current log header name, mapped to
+//     a file under LogDir/SystemDir (mapRecordedPath). Such a database is
+//     always backed up: missing, empty, cut short or unreadable, it fails
+//     JetInit with the JET_err naming the file.
+//  2. the databases of Config.Databases: they add to the attested ones and
+//     narrow the scan below, never hide an attested database.
+//  3. without Config.Databases, a scan of LogDir and SystemDir (and their
+//     subdirectories, maxScanDepth deep) for files that are databases by
+//     their header magic (either copy, at every page size) or by a flush map
+//     <stem>.jfm beside them. One whose log signature is another stream's
+//     is skipped; one that cannot be read fails JetInit.
 func (in *Instance) resolveDatabases() ([]*database, error) {
 	const op = "JetAttachDatabase"
-	paths := in.cfg.Databases
-	discover := len(paths) == 0
-	if discover {
-		var err error
-		if paths, err = in.discoverDatabases(); err != nil {
-			return nil, err
-		}
-	}
 	var streamSign *format.Signature
-	if discover {
-		if ls, err := in.scanLogs(op); err == nil && ls.currentHdr != nil {
-			s := ls.currentHdr.SignLog
-			streamSign = &s
-		} else if cp, _, err := in.readCheckpoint(op); err == nil {
-			s := cp.SignLog
-			streamSign = &s
-		}
+	ls, lsErr := in.scanLogs(op)
+	if lsErr != nil {
+		ls = nil
 	}
-	var dbs []*database
-	seen := map[string]bool{}
-	for _, p := range paths {
+	cp, cpPath, cpErr := in.readCheckpoint(op)
+	if cpErr != nil {
+		cp = nil
+	}
+	if ls != nil && ls.currentHdr != nil {
+		s := ls.currentHdr.SignLog
+		streamSign = &s
+	} else if cp != nil {
+		s := cp.SignLog
+		streamSign = &s
+	}
+
+	var cands []*dbCandidate
+	byKey := map[string]*dbCandidate{}
+	add := func(path string) *dbCandidate {
+		k := pathKey(path)
+		if c, ok := byKey[k]; ok {
+			return c
+		}
+		c := &dbCandidate{path: path}
+		byKey[k] = c
+		cands = append(cands, c)
+		return c
+	}
+	for _, a := range in.attestedDatabases(ls, cp, cpPath) {
+		if !a.found {
+			return nil, &ese.Error{Code: ese.ErrFileNotFound, Op: op, File: a.path,
+				Err: fmt.Errorf("database %s is attached according to %s but is not in the source (looked for it under %s)", a.recorded, a.source, in.searchedDirs())}
+		}
+		abs, err := filepath.Abs(a.path)
+		if err != nil {
+			return nil, &ese.Error{Code: ese.ErrInvalidPath, Op: op, File: a.path, Err: err}
+		}
+		a := a
+		add(abs).attested = &a
+	}
+	for _, p := range in.cfg.Databases {
 		abs, err := filepath.Abs(p)
 		if err != nil {
 			return nil, &ese.Error{Code: ese.ErrInvalidPath, Op: op, File: p, Err: err}
 		}
-		key := pathKey(abs)
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
-		hr, err := in.readDBHeader(op, abs)
+		add(abs).named = true
+	}
+	if len(in.cfg.Databases) == 0 {
+		found, err := in.discoverDatabases()
 		if err != nil {
-			if discover {
-				in.log.Warn("skipping a file that looks like a database but cannot be read", "file", abs, "error", err)
-				continue
-			}
 			return nil, err
 		}
-		if discover && streamSign != nil && hr.Header.SignLog != *streamSign {
-			in.log.Info("skipping a database of another log stream", "file", abs)
-			continue
+		for _, p := range found {
+			abs, err := filepath.Abs(p)
+			if err != nil {
+				return nil, &ese.Error{Code: ese.ErrInvalidPath, Op: op, File: p, Err: err}
+			}
+			if c := add(abs); c.attested == nil {
+				c.scanned = true
+			}
+		}
+	}
+
+	var dbs []*database
+	for _, c := range cands {
+		hr, err := in.readDBHeader(op, c.path)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case c.attested != nil:
+			if hr.Header.SignDb != c.attested.signDb {
+				return nil, &ese.Error{Code: ese.ErrBadDbSignature, Op: op, File: c.path,
+					Err: fmt.Errorf("database signature %v, but %s names %s with signature %v: this file is another database", hr.Header.SignDb, c.attested.source, c.attested.recorded, c.attested.signDb)}
+			}
+			if len(in.cfg.Databases) > 0 && !c.named {
+				in.log.Info("backing up a database the instance's attach information names although --database does not", "file", c.path, "recorded", c.attested.recorded, "attached_by", c.attested.source)
+			}
+		case c.scanned:
+			if streamSign != nil && hr.Header.SignLog != *streamSign {
+				in.log.Info("skipping a database of another log stream", "file", c.path)
+				continue
+			}
+			// ESE never attaches two databases of one signature
+			// (JET_errDatabaseSignInUse): a second one is a copy, such as
+			// a backup set kept below the instance directory.
+			if prev := sameSignDb(dbs, hr.Header.SignDb); prev != "" {
+				in.log.Info("skipping a copy of an attached database (same database signature)", "file", c.path, "database", prev)
+				continue
+			}
 		}
 		if in.pageSize == 0 {
 			in.pageSize = hr.PageSize
 		} else if hr.PageSize != in.pageSize {
-			return nil, &ese.Error{Code: ese.ErrPageSizeMismatch, Op: op, File: abs,
+			return nil, &ese.Error{Code: ese.ErrPageSizeMismatch, Op: op, File: c.path,
 				Err: fmt.Errorf("page size %d, the instance uses %d", hr.PageSize, in.pageSize)}
 		}
-		dbs = append(dbs, &database{path: abs, hdr: hr.Header})
+		dbs = append(dbs, &database{path: c.path, hdr: hr.Header})
 	}
 	if in.pageSize == 0 {
 		in.pageSize = 4096
-		if ls, err := in.scanLogs(op); err == nil && ls.currentHdr != nil && ls.currentHdr.CbPageSize != 0 {
+		if ls != nil && ls.currentHdr != nil && ls.currentHdr.CbPageSize != 0 {
 			in.pageSize = int(ls.currentHdr.CbPageSize)
 		}
 	}
 	return dbs, nil
 }
 
+// sameSignDb returns the path of a database in dbs whose signature is sig.
+func sameSignDb(dbs []*database, sig format.Signature) string {
+	for _, db := range dbs {
+		if db.hdr.SignDb == sig {
+			return db.path
+		}
+	}
+	return ""
+}
+
+// searchedDirs names the directories attached databases are looked for in.
+func (in *Instance) searchedDirs() string {
+	if pathKey(in.cfg.SystemDir) == pathKey(in.cfg.LogDir) {
+		return in.cfg.LogDir
+	}
+	return in.cfg.LogDir + " and " + in.cfg.SystemDir
+}
+
+// maxScanDepth bounds how deep the fallback scan looks below LogDir and
+// SystemDir: legacy instances keep databases one level down (CatRoot2's
+// {GUID}\catdb), deeper trees are not an instance's.
+const maxScanDepth = 2
+
+// discoverDatabases is the fallback scan: files in LogDir, SystemDir and
+// their subdirectories (maxScanDepth levels) that are databases by
+// isDatabaseFile.
 func (in *Instance) discoverDatabases() ([]string, error) {
 	dirs := []string{in.cfg.LogDir}
 	if pathKey(in.cfg.SystemDir) != pathKey(in.cfg.LogDir) {
 		dirs = append(dirs, in.cfg.SystemDir)
 	}
 	var out []string
-	for _, dir := range dirs {
+	seen := map[string]bool{}
+	// A directory's files come before its subdirectories', so that a
+	// database is met before copies of it kept further down.
+	var walk func(dir string, depth int, top bool) error
+	walk = func(dir string, depth int, top bool) error {
+		if seen[pathKey(dir)] {
+			return nil
+		}
+		seen[pathKey(dir)] = true
 		entries, err := in.fs.ReadDir(dir)
 		if err != nil {
-			return nil, &ese.Error{Code: ese.ErrInvalidPath, Op: "JetInit", File: dir, Err: err}
+			if top {
+				return &ese.Error{Code: ese.ErrInvalidPath, Op: "JetInit", File: dir, Err: err}
+			}
+			in.log.Warn("cannot list a subdirectory of the instance", "dir", dir, "error", err)
+			return nil
 		}
+		names := map[string]bool{}
 		for _, e := range entries {
+			names[strings.ToLower(e.Name())] = true
+		}
+		var subdirs []string
+		for _, e := range entries {
+			p := filepath.Join(dir, e.Name())
+			if e.IsDir() {
+				subdirs = append(subdirs, p)
+				continue
+			}
 			if !e.Type().IsRegular() {
 				continue
 			}
 			if _, ok := format.ParseLogName(e.Name()); ok {
 				continue
 			}
-			p := filepath.Join(dir, e.Name())
-			if in.looksLikeDatabase(p) {
+			if in.isDatabaseFile(p, names) {
 				out = append(out, p)
 			}
 		}
+		if depth < maxScanDepth {
+			sort.Strings(subdirs)
+			for _, p := range subdirs {
+				if err := walk(p, depth+1, false); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	}
-	sort.Strings(out)
+	for _, dir := range dirs {
+		if err := walk(dir, 0, true); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 
-// looksLikeDatabase checks the magic and the file type of the first header.
-func (in *Instance) looksLikeDatabase(path string) bool {
+// isDatabaseFile reports whether a file found by the scan is a database the
+// instance owns: a flush map <stem>.jfm sits beside it (siblings holds the
+// directory's lower-case names), or either header copy carries the database
+// magic with the database file type (the shadow is tried at every page size,
+// so a file whose primary header is destroyed still counts). Flush maps and
+// temporary databases carry the magic with another file type and are not
+// databases to back up.
+func (in *Instance) isDatabaseFile(path string, siblings map[string]bool) bool {
+	name := filepath.Base(path)
+	ext := strings.ToLower(filepath.Ext(name))
+	if ext == ".jfm" {
+		return false
+	}
+	if stem := strings.TrimSuffix(name, filepath.Ext(name)); stem != "" && siblings[strings.ToLower(stem)+".jfm"] {
+		return true
+	}
 	f, err := in.fs.Open(path)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	b := make([]byte, 672)
-	if _, err := f.ReadAt(b, 0); err != nil {
-		return false
+	b := make([]byte, 2*format.MaxPageSize)
+	n, _ := f.ReadAt(b, 0)
+	b = b[:n]
+	isDB := func(h []byte) (magic, db bool) {
+		if len(h) < format.OffFileType+4 || le32(h[format.OffMagic:]) != format.DBMagic {
+			return false, false
+		}
+		return true, le32(h[format.OffFileType:]) == uint32(format.FileTypeDatabase)
 	}
-	return le32(b[format.OffMagic:]) == format.DBMagic && le32(b[format.OffFileType:]) == uint32(format.FileTypeDatabase)
+	if magic, db := isDB(b); magic {
+		return db
+	}
+	for ps := format.MinPageSize; ps <= format.MaxPageSize; ps *= 2 {
+		if len(b) > ps {
+			if _, db := isDB(b[ps:]); db {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func le32(b []byte) uint32 {

@@ -169,3 +169,47 @@ func rewriteLogHeader(t testing.TB, path string, edit func([]byte)) {
 		t.Fatal(err)
 	}
 }
+
+// rewriteAttach edits every attach entry of the given logs' headers and of
+// the checkpoint (when chk is not empty), re-encoding each header with a
+// fresh checksum, to build instances whose attach information names other
+// files than the ones they were generated with.
+func rewriteAttach(t testing.TB, logs []string, chk string, edit func(*format.AttachInfo)) {
+	t.Helper()
+	for _, p := range logs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := format.ParseLogHeader(b)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		for i := range h.Attach {
+			edit(&h.Attach[i])
+		}
+		h.AttachTail = nil
+		h.Encode(b)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if chk == "" {
+		return
+	}
+	b, err := os.ReadFile(chk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := format.ParseCheckpoint(b)
+	if err != nil {
+		t.Fatalf("%s: %v", chk, err)
+	}
+	for i := range c.Attach {
+		edit(&c.Attach[i])
+	}
+	c.AttachTail = nil
+	if err := os.WriteFile(chk, c.Encode(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

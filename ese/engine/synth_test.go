@@ -97,6 +97,11 @@ func TestDatabaseOnlySamples(t *testing.T) {
 			}
 			os.Remove(set.DBPath)
 			adoptLogSignature(t, set, hr.Header.SignLog)
+			// The stream's attach lists name the database it now serves.
+			rewriteAttach(t, set.LogPaths, set.CheckpointPath, func(a *format.AttachInfo) {
+				a.Path = `C:\ProgramData\esesnap\synth\` + tc.name
+				a.SignDb = hr.Header.SignDb
+			})
 			db := filepath.Join(dir, tc.name)
 			writeFile(t, db, data)
 

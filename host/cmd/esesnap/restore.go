@@ -325,7 +325,11 @@ func stageRestore(cmd *cobra.Command, pf *pluginFlags, setDir string, m *host.Ma
 	var placed []string
 	for _, f := range m.Files {
 		if f.Role == protocol.RoleDatabase {
-			src, dst := filepath.Join(setDir, f.Name), filepath.Join(to, f.Name)
+			src, dst := filepath.Join(setDir, f.Name), filepath.Join(to, restorePath(f, m.Source))
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				removeAll(placed)
+				return protocol.RestoreResult{}, err
+			}
 			if move {
 				moved, err := host.MoveFile(src, dst)
 				if err != nil {
@@ -344,6 +348,51 @@ func stageRestore(cmd *cobra.Command, pf *pluginFlags, setDir string, m *host.Ma
 		removeAll(placed)
 	}
 	return res, err
+}
+
+// restorePath is where a database of the set goes under the restore
+// directory: its path relative to the instance it was backed up from (the
+// original path the manifest keeps, under the recorded log, system or
+// instance directory, compared component by component and
+// case-insensitively, either separator), so that databases kept in
+// subdirectories ({GUID}\catdb) go back into them. A file that was not under
+// those directories, or whose relative path has a component a set name could
+// not have, goes to the top with its set name. A single database directly in
+// the instance directory keeps its name, as always.
+func restorePath(f host.ManifestFile, src host.SourceInfo) string {
+	orig := splitPath(f.OriginalName)
+	var best []string
+	for _, d := range []string{src.LogDir, src.SystemDir, src.InstanceDir} {
+		dc := splitPath(d)
+		if d == "" || len(dc) >= len(orig) || (best != nil && len(orig)-len(dc) >= len(best)) {
+			continue
+		}
+		match := true
+		for i := range dc {
+			if !strings.EqualFold(dc[i], orig[i]) {
+				match = false
+				break
+			}
+		}
+		if match {
+			best = orig[len(dc):]
+		}
+	}
+	if len(best) == 0 {
+		return f.Name
+	}
+	for _, c := range best {
+		if host.ValidateName(c) != nil {
+			return f.Name
+		}
+	}
+	return filepath.Join(best...)
+}
+
+// splitPath splits a path at either separator, dropping empty components;
+// a volume name stays a component.
+func splitPath(p string) []string {
+	return strings.FieldsFunc(p, func(r rune) bool { return r == '/' || r == '\\' })
 }
 
 func removeAll(paths []string) {
