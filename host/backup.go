@@ -470,12 +470,9 @@ func (b *backupRun) storeFile(f protocol.File, started time.Time) (ManifestFile,
 	if f.Size < 0 {
 		return mf, fmt.Errorf("plugin listed file %q with size %d", f.Name, f.Size)
 	}
-	name, err := SetName(f.Name)
+	name, err := b.names.assign(f.Name)
 	if err != nil {
 		return mf, err
-	}
-	if err := b.names.add(name); err != nil {
-		return mf, fmt.Errorf("file %q reported by the plugin: %w", f.Name, err)
 	}
 	if p := b.o.progress; p != nil {
 		p.FileStarted(f, name)

@@ -114,7 +114,8 @@ func TestHostileNamesStayInside(t *testing.T) {
 		{[]string{"../manifest.json"}, ""},
 		{[]string{"x:y"}, ""},
 		{[]string{"new\nline"}, ""},
-		{[]string{"dup.edb", "sub/DUP.EDB"}, ""},
+		{[]string{"dup.edb", "DUP.EDB"}, ""},
+		{[]string{"sub/x.edb", "sub/x.edb"}, ""},
 		{[]string{"a.edb", "a.edb.partial"}, ""},
 	}
 	for _, tt := range tests {

@@ -119,6 +119,7 @@ var dataCodes = []ese.Code{
 	ese.ErrLogReadVerifyFailure, ese.ErrLogFileCorrupt, ese.ErrInvalidLogSequence,
 	ese.ErrLogSequenceChecksumMismatch, ese.ErrLogFileSizeMismatch,
 	ese.ErrDatabasePatchFileMismatch, ese.ErrDatabaseLogSetMismatch,
+	ese.ErrBadDbSignature, // the current log names another database under the file's path
 }
 
 // TestPerturbedInstances is the property of issue 10 over damaged copies of

@@ -127,7 +127,11 @@ func TestKillReachesWrappedRestic(t *testing.T) {
 	}
 	o := testRepo(t)
 	wrapper := filepath.Join(t.TempDir(), "restic-wrapper")
-	script := "#!/bin/sh\n\"" + o.Binary + "\" \"$@\" &\nwait $!\n"
+	// The explicit <&0 keeps the shell from giving its background job
+	// /dev/null as stdin (POSIX, without job control): restic must read
+	// the pipe, so that only an orphan that outlives Kill ever sees its
+	// end and saves a snapshot.
+	script := "#!/bin/sh\n\"" + o.Binary + "\" \"$@\" <&0 &\nwait $!\n"
 	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,8 @@ var hints = map[ese.Code]string{
 	ese.ErrDatabasePatchFileMismatch:     "the database copy's trailer does not match its header: the copy is damaged or from another backup",
 	ese.ErrStartingRestoreLogTooHigh:     "the restore starts after the first log the database copy needs; include the earlier backups of the chain",
 	ese.ErrEndingRestoreLogTooLow:        "the restore ends before the last log the database copy needs; include the later logs",
+	ese.ErrFileIOBeyondEOF:               "a file is shorter than its own headers say (a database cut short, or still being copied); back up the complete instance, or restore the database from an earlier good backup",
+	ese.ErrBadDbSignature:                "the database file is not the database the instance's logs name (another database under the same path); put the right file in place or point --source at the right instance",
 	ese.ErrFileAlreadyExists:             "the target already holds a file of that name, and nothing is overwritten: restore into an empty directory (--to, --log-dir) or move the file away",
 }
 
