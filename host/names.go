@@ -156,6 +156,39 @@ func (s nameSet) assign(reported string) (string, error) {
 	return "", fmt.Errorf("file %q reported by the plugin: %w", reported, s.add(name))
 }
 
+// nameFits reports whether name is a name assign can give the file the
+// plugin reported as original: its base name, or one of the names that
+// tell two files of one base name apart ("{GUID2}_catdb", "catdb~2").
+// Verify uses it to check a manifest's names against their originals.
+func nameFits(name, original string) bool {
+	base := BaseName(original)
+	if name == base {
+		return true
+	}
+	dir := strings.TrimRight(original[:len(original)-len(base)], `/\`)
+	if parent := BaseName(dir); parent != "" && name == safeComponent(parent)+"_"+base {
+		return true
+	}
+	stem, ext := base, ""
+	if i := strings.LastIndexByte(base, '.'); i > 0 {
+		stem, ext = base[:i], base[i:]
+	}
+	rest, ok := strings.CutPrefix(name, stem+"~")
+	if !ok {
+		return false
+	}
+	num, ok := strings.CutSuffix(rest, ext)
+	if !ok || num == "" || num[0] == '0' {
+		return false
+	}
+	for _, r := range num {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // reportedKey is the nameSet key under which assign remembers a reported
 // path. It starts with NUL, which no valid name contains, so it never
 // collides with a name.

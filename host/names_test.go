@@ -201,6 +201,9 @@ func TestNameSetAssign(t *testing.T) {
 				if err := ValidateName(got); err != nil {
 					t.Fatalf("assigned name %q does not validate: %v", got, err)
 				}
+				if !nameFits(got, r) {
+					t.Fatalf("verify would not accept %q as the name of %q", got, r)
+				}
 			}
 		})
 	}
@@ -226,5 +229,27 @@ func TestNameSetAssign(t *testing.T) {
 				t.Fatalf("assign accepted %q", tc.reported)
 			}
 		})
+	}
+}
+
+func TestNameFits(t *testing.T) {
+	for _, tc := range []struct {
+		name, original string
+		want           bool
+	}{
+		{"SRUDB.dat", `C:\Windows\system32\SRU\SRUDB.dat`, true},
+		{"{G2}_catdb", "/i/{G2}/catdb", true},
+		{"catdb~2", "/i/{G2}/catdb", true},
+		{"x~12.edb", "/i/a/x.edb", true},
+		{"y.edb", "/i/a/x.edb", false},
+		{"a_y.edb", "/i/a/x.edb", false},
+		{"b_x.edb", "/i/a/x.edb", false},
+		{"x~0.edb", "/i/a/x.edb", false},
+		{"x~2a.edb", "/i/a/x.edb", false},
+		{"x~.edb", "/i/a/x.edb", false},
+	} {
+		if got := nameFits(tc.name, tc.original); got != tc.want {
+			t.Errorf("nameFits(%q, %q) = %v, want %v", tc.name, tc.original, got, tc.want)
+		}
 	}
 }

@@ -629,8 +629,8 @@ func checkManifestMeaning(m *Manifest, seen map[string]*observed) []error {
 	headPageSize := 0 // the page size of the first file with a header, as Backup records it
 	var dbFiles []string
 	for _, f := range m.Files {
-		if want := BaseName(f.OriginalName); f.OriginalName != "" && want != f.Name {
-			bad(f.Name, "the original name %q has the base name %q", f.OriginalName, want)
+		if f.OriginalName != "" && !nameFits(f.Name, f.OriginalName) {
+			bad(f.Name, "the original name %q has the base name %q", f.OriginalName, BaseName(f.OriginalName))
 		}
 		o := seen[f.Name]
 		switch f.Role {

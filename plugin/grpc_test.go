@@ -215,7 +215,7 @@ func TestCancelAbortsSession(t *testing.T) {
 			// The plugin aborted the session when the host stopped reading:
 			// it must not end succeeded, and the reason crosses the wire.
 			res, err := s.End(context.Background(), id, protocol.EndRequest{Outcome: protocol.OutcomeSucceeded})
-			if !errors.Is(err, ese.ErrBackupAbortByServer) || !strings.Contains(err.Error(), "stopped receiving") || res.Recorded != "" {
+			if !errors.Is(err, ese.ErrBackupAbortByServer) || !strings.Contains(err.Error(), "already aborted the session: the host") || res.Recorded != "" {
 				t.Fatalf("End(succeeded) of the aborted session: %+v %v, want JET_errBackupAbortByServer naming the reason", res, err)
 			}
 			if _, err := s.End(context.Background(), id, protocol.EndRequest{Outcome: protocol.OutcomeAborted}); err != nil {

@@ -57,7 +57,9 @@ func TestLogPhaseDataErrors(t *testing.T) {
 			damage: func(t *testing.T, dir string) {
 				copyOver(t, filepath.Join(samples, "srum-win10-dirty", "SRU00051.log"), filepath.Join(dir, "SRU.log"))
 			},
-			failAt: "loginfo", code: ese.ErrBadLogSignature, file: "SRU.log", mention: []string{"another instance", "SRUDB.dat has"}},
+			// The foreign log's attach list names its own database under
+			// SRUDB.dat's path: the instance refuses the file at JetInit.
+			failAt: "init", code: ese.ErrBadDbSignature, file: "SRUDB.dat", mention: []string{"SRU.log names", "another database"}},
 		{name: "checkpoint of another instance", set: "srum-win10-clean",
 			damage: func(t *testing.T, dir string) {
 				copyOver(t, filepath.Join(samples, "srum-win10-dirty", "SRU.chk"), filepath.Join(dir, "SRU.chk"))
@@ -116,6 +118,14 @@ func TestLogPhaseDataErrors(t *testing.T) {
 			cfg := Config{LogDir: dir, Now: fixedNow}
 			for _, db := range tc.dbs {
 				cfg.Databases = append(cfg.Databases, filepath.Join(dir, db))
+			}
+			if tc.failAt == "init" {
+				_, err := Open(cfg)
+				checkDataError(t, err, tc.code, tc.file, tc.mention)
+				if after := dirDigest(t, dir); !reflect.DeepEqual(before, after) {
+					t.Errorf("the refused instance changed the source")
+				}
+				return
 			}
 			in := openInstance(t, cfg)
 			defer func() {
