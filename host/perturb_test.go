@@ -108,6 +108,51 @@ func perturbations(t *testing.T, set string) []perturbation {
 				t.Fatal(err)
 			}
 		}},
+		{"database empty", func(t *testing.T, dir string, _ []string) { cutDatabase(t, dir, func(int64) int64 { return 0 }) }},
+		{"database cut at a page boundary", func(t *testing.T, dir string, _ []string) {
+			cutDatabase(t, dir, func(size int64) int64 { return size / 2 / 4096 * 4096 })
+		}},
+		{"database cut mid-page", func(t *testing.T, dir string, _ []string) {
+			cutDatabase(t, dir, func(size int64) int64 { return size/2 + 777 })
+		}},
+		{"database missing", func(t *testing.T, dir string, _ []string) { remove(t, dir, "SRUDB.dat") }},
+		{"database primary header copy damaged", func(t *testing.T, dir string, _ []string) { damageByte(t, dir, "SRUDB.dat", 200) }},
+		{"database both header copies damaged", func(t *testing.T, dir string, _ []string) {
+			damageByte(t, dir, "SRUDB.dat", 200)
+			damageByte(t, dir, "SRUDB.dat", 4096+200)
+		}},
+		{"checkpoint missing", func(t *testing.T, dir string, _ []string) { remove(t, dir, "SRU.chk") }},
+	}
+}
+
+// cutDatabase truncates SRUDB.dat to the size newSize gives for its size.
+func cutDatabase(t *testing.T, dir string, newSize func(int64) int64) {
+	t.Helper()
+	p := filepath.Join(dir, "SRUDB.dat")
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(p, newSize(st.Size())); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// damageByte flips the bits of one byte of a file of dir.
+func damageByte(t *testing.T, dir, name string, off int64) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(dir, name), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := []byte{0}
+	if _, err := f.ReadAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0xFF
+	if _, err := f.WriteAt(b, off); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -120,6 +165,10 @@ var dataCodes = []ese.Code{
 	ese.ErrLogSequenceChecksumMismatch, ese.ErrLogFileSizeMismatch,
 	ese.ErrDatabasePatchFileMismatch, ese.ErrDatabaseLogSetMismatch,
 	ese.ErrBadDbSignature, // the current log names another database under the file's path
+	// A database that is missing, cut short, not whole pages or without a
+	// good header copy.
+	ese.ErrFileNotFound, ese.ErrFileIOBeyondEOF, ese.ErrDatabaseCorrupted, ese.ErrReadVerifyFailure,
+	ese.ErrCheckpointFileNotFound,
 }
 
 // TestPerturbedInstances is the property of issue 10 over damaged copies of

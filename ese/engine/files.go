@@ -357,8 +357,22 @@ func (in *Instance) discoverDatabases() ([]string, error) {
 			return nil
 		}
 		names := map[string]bool{}
+		stems := map[string]bool{} // stems of files other than flush maps
 		for _, e := range entries {
 			names[strings.ToLower(e.Name())] = true
+			if n := strings.ToLower(e.Name()); e.Type().IsRegular() && filepath.Ext(n) != ".jfm" {
+				stems[strings.TrimSuffix(n, filepath.Ext(n))] = true
+			}
+		}
+		// ESE keeps a flush map <stem>.jfm beside each database it has
+		// attached (Windows 10 1607 on): one without its database means the
+		// database is gone, which a scan must not take for "no database".
+		for _, e := range entries {
+			n := e.Name()
+			if e.Type().IsRegular() && strings.EqualFold(filepath.Ext(n), ".jfm") && !stems[strings.ToLower(strings.TrimSuffix(n, filepath.Ext(n)))] {
+				return &ese.Error{Code: ese.ErrFileNotFound, Op: "JetAttachDatabase", File: filepath.Join(dir, n),
+					Err: fmt.Errorf("the flush map %s has no database beside it: the database %s.* is missing (if it was removed on purpose, remove its flush map too, or name the databases with --database)", n, strings.TrimSuffix(n, filepath.Ext(n)))}
+			}
 		}
 		var subdirs []string
 		for _, e := range entries {
