@@ -92,38 +92,14 @@ func TestBackupRestoreSubdirectoryDatabase(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	logPath := filepath.Join(src, "SRU.log")
-	b, err := os.ReadFile(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := format.ParseLogHeader(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(h.Attach) != 1 {
-		t.Fatalf("sample's current log attaches %d databases, want 1", len(h.Attach))
-	}
-	h.Attach[0].Path = h.LogPath + guid + `\SRUDB.dat`
-	h.AttachTail = nil
-	h.Encode(b)
-	if err := os.WriteFile(logPath, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	editCurrentLog(t, src, func(h *format.LogHeader) {
+		if len(h.Attach) != 1 {
+			t.Fatalf("sample's current log attaches %d databases, want 1", len(h.Attach))
+		}
+		h.Attach[0].Path = h.LogPath + guid + `\SRUDB.dat`
+	})
 
-	out := filepath.Join(t.TempDir(), "set")
-	_, stderr, code := cli(t, "backup", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--source", src, "--out", out)
-	if code != ExitOK {
-		t.Fatalf("backup: exit %d:\n%s", code, stderr)
-	}
-	mb, err := os.ReadFile(filepath.Join(out, host.ManifestName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m host.Manifest
-	if err := json.Unmarshal(mb, &m); err != nil {
-		t.Fatal(err)
-	}
+	out, m := backupWithManifest(t, src)
 	var dbFile *host.ManifestFile
 	for i := range m.Files {
 		if m.Files[i].Role == protocol.RoleDatabase {
@@ -188,4 +164,45 @@ func truncate(t *testing.T, path string, size int64) {
 	if err := os.Truncate(path, size); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// editCurrentLog rewrites the header of the current log SRU.log of src
+// after edit changed it (the attach list, mostly), checksum included.
+func editCurrentLog(t *testing.T, src string, edit func(h *format.LogHeader)) {
+	t.Helper()
+	logPath := filepath.Join(src, "SRU.log")
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := format.ParseLogHeader(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(h)
+	h.AttachTail = nil
+	h.Encode(b)
+	if err := os.WriteFile(logPath, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// backupWithManifest backs src up through the plugin double into a new
+// directory set, which must succeed, and returns the set and its manifest.
+func backupWithManifest(t *testing.T, src string) (string, host.Manifest) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "set")
+	_, stderr, code := cli(t, "backup", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--source", src, "--out", out)
+	if code != ExitOK {
+		t.Fatalf("backup: exit %d:\n%s", code, stderr)
+	}
+	mb, err := os.ReadFile(filepath.Join(out, host.ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m host.Manifest
+	if err := json.Unmarshal(mb, &m); err != nil {
+		t.Fatal(err)
+	}
+	return out, m
 }

@@ -2,14 +2,12 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/esesnap/esesnap/ese/format"
-	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/internal/samples"
 	"github.com/esesnap/esesnap/protocol"
 )
@@ -24,58 +22,37 @@ func TestBackupRestoreTwoDatabasesOfOneName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logPath := filepath.Join(src, "SRU.log")
-	b, err := os.ReadFile(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := format.ParseLogHeader(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := h.Attach[0]
-	h.Attach = nil
-	for i, g := range guids {
-		db := append([]byte(nil), orig...)
-		a := tmpl
-		a.DBID = uint8(i + 1)
-		a.Path = h.LogPath + g + `\SRUDB.dat`
-		if i > 0 { // a signature of its own, in both header copies
-			a.SignDb.Random ^= 0x5A5A
-			for _, off := range []int{0, 4096} {
-				a.SignDb.Put(db[off+24 : off+52])
-				format.SetHeaderChecksum(db[off : off+4096])
+	editCurrentLog(t, src, func(h *format.LogHeader) {
+		tmpl := h.Attach[0]
+		h.Attach = nil
+		for i, g := range guids {
+			db := append([]byte(nil), orig...)
+			a := tmpl
+			a.DBID = uint8(i + 1)
+			a.Path = h.LogPath + g + `\SRUDB.dat`
+			if i > 0 { // a signature of its own, in both header copies
+				a.SignDb.Random ^= 0x5A5A
+				for _, off := range []int{0, 4096} {
+					a.SignDb.Put(db[off+24 : off+52])
+					format.SetHeaderChecksum(db[off : off+4096])
+				}
+			}
+			h.Attach = append(h.Attach, a)
+			if err := os.MkdirAll(filepath.Join(src, g), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(src, g, "SRUDB.dat"), db, 0o644); err != nil {
+				t.Fatal(err)
 			}
 		}
-		h.Attach = append(h.Attach, a)
-		if err := os.MkdirAll(filepath.Join(src, g), 0o755); err != nil {
+	})
+	for _, n := range []string{"SRUDB.dat", "SRUDB.jfm"} {
+		if err := os.Remove(filepath.Join(src, n)); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(src, g, "SRUDB.dat"), db, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	os.Remove(filepath.Join(src, "SRUDB.dat"))
-	os.Remove(filepath.Join(src, "SRUDB.jfm"))
-	h.AttachTail = nil
-	h.Encode(b)
-	if err := os.WriteFile(logPath, b, 0o644); err != nil {
-		t.Fatal(err)
 	}
 
-	out := filepath.Join(t.TempDir(), "set")
-	_, stderr, code := cli(t, "backup", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--source", src, "--out", out)
-	if code != ExitOK {
-		t.Fatalf("backup: exit %d:\n%s", code, stderr)
-	}
-	mb, err := os.ReadFile(filepath.Join(out, host.ManifestName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m host.Manifest
-	if err := json.Unmarshal(mb, &m); err != nil {
-		t.Fatal(err)
-	}
+	out, m := backupWithManifest(t, src)
 	names := map[string]string{} // original -> set name
 	for _, f := range m.Files {
 		if f.Role == protocol.RoleDatabase {
