@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/format"
+	"github.com/esesnap/esesnap/internal/durable"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -252,24 +251,6 @@ func verifyLogFile(fsys FS, path string) (*format.LogCheck, error) {
 	return format.VerifyLog(f, st.Size(), path)
 }
 
-// copyContents copies size bytes from in to out, both new and at offset
-// 0. Between operating-system files the kernel copies (copy_file_range on
-// Linux), which for a database of gigabytes is several times faster than
-// going through a buffer; other files go through a 1 MiB buffer.
-func copyContents(out, in File, size int64) error {
-	if of, ok := out.(*os.File); ok {
-		if inf, ok := in.(*os.File); ok {
-			n, err := of.ReadFrom(io.LimitReader(inf, size))
-			if err == nil && n != size {
-				err = fmt.Errorf("copied %d of %d bytes", n, size)
-			}
-			return err
-		}
-	}
-	_, err := io.CopyBuffer(io.NewOffsetWriter(out, 0), io.NewSectionReader(in, 0, size), make([]byte, 1<<20))
-	return err
-}
-
 // stager copies files for a restore and remembers what it made, so that
 // undo can take a failed restore back.
 type stager struct {
@@ -318,39 +299,25 @@ func (s *stager) undo() {
 	}
 }
 
-// copyFile copies src to a new file dst and syncs it; it never overwrites.
-// created, if not nil, is called once dst exists, so that the caller can
-// remove it again if the copy or a later step fails.
+// copyFile copies src to a new file dst on fsys (durable.CopyFileFS:
+// synced, never overwriting, no partial dst left on failure). created, if
+// not nil, is called once dst exists, so that the caller can remove it
+// again if a later step fails.
 func copyFile(fsys FS, src, dst string, created func()) error {
-	in, err := fsys.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	st, err := in.Stat()
-	if err != nil {
-		return err
-	}
 	if err := fsys.MkdirAll(filepath.Dir(dst)); err != nil {
 		return err
 	}
-	out, err := fsys.Create(dst)
+	err := durable.CopyFileFS(durableFS{fsys}, src, dst, created)
 	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("%s: %w; restore never overwrites files", dst, fs.ErrExist)
+		return fmt.Errorf("%w; restore never overwrites files", err)
 	}
-	if err != nil {
-		return err
-	}
-	if created != nil {
-		created()
-	}
-	if err := copyContents(out, in, st.Size()); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return err
 }
+
+// durableFS is the engine's file system as durable.CopyFileFS sees it.
+type durableFS struct{ fsys FS }
+
+func (d durableFS) Open(name string) (durable.File, error)      { return d.fsys.Open(name) }
+func (d durableFS) CreateNew(name string) (durable.File, error) { return d.fsys.Create(name) }
+func (d durableFS) Remove(name string) error                    { return d.fsys.Remove(name) }
+func (d durableFS) SyncDir(dir string) error                    { return durable.SyncDir(dir) }
