@@ -13,6 +13,8 @@ import (
 	"github.com/esesnap/esesnap/conformance"
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/protocol"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // fault is one way memSnap breaks the protocol.
@@ -40,6 +42,11 @@ const (
 	faultLivesOnAfterCancel        // a cancelled Read leaves the session running
 	faultRestartKeepsLock          // the restarted plugin finds the source still locked
 	faultKeepaliveAfterEnd         // Keepalive succeeds for an ended session
+	faultWrongPlainStatus          // errors without a domain all travel as InvalidArgument
+
+	// Not faults: conforming plugins without a domain of their own.
+	plainProtocolErrors // errors are *protocol.Error with the fitting gRPC code, no domain
+	plainStatusErrors   // errors are gRPC statuses with the fitting code
 )
 
 // memFile is one file memSnap serves; its bytes are a function of the
@@ -94,8 +101,15 @@ func (m *memSnap) restart() (protocol.Snapshotter, error) {
 }
 
 func (m *memSnap) err(code ese.Code, op, msg string) error {
-	if m.fault == faultUncodedErrors {
+	switch m.fault {
+	case faultUncodedErrors:
 		return errors.New(op + ": " + msg)
+	case faultWrongPlainStatus:
+		return &protocol.Error{Status: codes.InvalidArgument, Op: op, Err: errors.New(msg)}
+	case plainProtocolErrors:
+		return &protocol.Error{Status: code.GRPCCode(), Op: op, Err: errors.New(msg)}
+	case plainStatusErrors:
+		return status.Error(code.GRPCCode(), op+": "+msg)
 	}
 	return &ese.Error{Code: code, Op: op, Err: errors.New(msg)}
 }
@@ -318,14 +332,22 @@ func runMem(t *testing.T, f fault) (failed, skipped map[string]error) {
 	return failed, skipped
 }
 
+// TestSuitePassesConformingDouble runs the suite against a conforming
+// double that answers in ESE's domain (*ese.Error), and against the same
+// double without a domain of its own, answering with *protocol.Error or
+// plain gRPC statuses of the fitting codes: the suite accepts all three.
 func TestSuitePassesConformingDouble(t *testing.T) {
-	failed, skipped := runMem(t, faultNone)
-	for name, err := range failed {
-		t.Errorf("%s: %v", name, err)
-	}
-	want := []string{"backup-differential", "backup-incremental"}
-	if got := sortedKeys(skipped); !slices.Equal(got, want) {
-		t.Errorf("skipped %v, want %v", got, want)
+	for _, f := range []fault{faultNone, plainProtocolErrors, plainStatusErrors} {
+		t.Run(strconv.Itoa(int(f)), func(t *testing.T) {
+			failed, skipped := runMem(t, f)
+			for name, err := range failed {
+				t.Errorf("%s: %v", name, err)
+			}
+			want := []string{"backup-differential", "backup-incremental"}
+			if got := sortedKeys(skipped); !slices.Equal(got, want) {
+				t.Errorf("skipped %v, want %v", got, want)
+			}
+		})
 	}
 }
 
@@ -347,6 +369,7 @@ func TestSuiteCatchesBrokenDoubles(t *testing.T) {
 		{faultLogsFirst, "logs before databases", []string{"backup-full", "backup-copy"}},
 		{faultTruncatesUnasked, "truncates unasked", []string{"backup-full", "backup-copy"}},
 		{faultNeverReleases, "never releases the session", []string{"abort-after-begin", "abort-after-files", "abort-mid-read", "abort-after-last-files", "end-succeeded-early", "end-twice", "cancel-mid-read"}},
+		{faultWrongPlainStatus, "errors without domain of the wrong gRPC code", []string{"unknown-session", "files-before-batch-read", "restart"}},
 		{faultUncodedErrors, "errors without JET_err", []string{"begin-rejects-kind", "unknown-session", "read-outside-batch", "read-twice", "files-before-batch-read", "end-succeeded-early", "cancel-mid-read"}},
 		{faultWrongUnknownCode, "wrong code for an unknown session", []string{"unknown-session", "restart"}},
 		{faultRereadAllowed, "a file read twice", []string{"read-twice"}},

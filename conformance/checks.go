@@ -124,7 +124,7 @@ func backupSession(ctx context.Context, se *session, info protocol.Info) error {
 	if _, err := se.s.Files(ctx, se.id); err != nil {
 		return wantCode(err, "Files after End", 0)
 	}
-	return errors.New("Files after End succeeded: an ended session must refuse further calls with an *ese.Error (ese.ErrNoBackup)")
+	return errors.New("Files after End succeeded: an ended session must refuse further calls with a typed error (ese.ErrNoBackup, or gRPC FailedPrecondition)")
 }
 
 // abortPhase is where an abort check ends its session.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/protocol"
+	"google.golang.org/grpc/codes"
 )
 
 // maxBatches bounds the Files loop so that a plugin that never returns the
@@ -256,24 +257,45 @@ func beginAgain(ctx context.Context, s protocol.Snapshotter, src protocol.Source
 	return nil
 }
 
-// wantCode returns nil when err is a failure carrying the JET_err want (any
-// JET_err error when want is 0), and otherwise a message saying what the
-// plugin should have returned from call.
+// wantCode returns nil when err is a failure of the kind want names (any
+// typed failure when want is 0), and otherwise a message saying what the
+// plugin should have returned from call. A plugin may answer in its own
+// error domain or with plain gRPC codes:
+//   - an error of domain "jet" (an *ese.Error, or its *protocol.Error form
+//     from a plugin process) must carry exactly want;
+//   - any other coded error (protocol.Coded) or a plain gRPC status must
+//     travel with the gRPC code of want (FailedPrecondition for
+//     JET_errNoBackup, AlreadyExists for JET_errBackupInProgress, ...), or
+//     with any code but Internal and Unknown when want is 0.
+//
+// An error with no code at all (a plain Go error, which travels as
+// Internal) always fails: the host could not tell what happened.
 func wantCode(err error, call string, want ese.Code) error {
-	if err == nil {
-		if want != 0 {
-			return fmt.Errorf("%s succeeded; it must fail with %s (%s)", call, want.String(), goName(want))
-		}
-		return fmt.Errorf("%s succeeded; it must fail with an *ese.Error", call)
+	wantText := "a typed error (a protocol.Coded error such as *ese.Error, or a *protocol.Error or gRPC status with a code other than Internal and Unknown)"
+	if want != 0 {
+		wantText = fmt.Sprintf("%s (%s) or, without a domain of its own, gRPC %s", want.String(), goName(want), want.GRPCCode())
 	}
-	code, ok := ese.CodeOf(err)
+	if err == nil {
+		return fmt.Errorf("%s succeeded; it must fail with %s", call, wantText)
+	}
+	var c protocol.Coded
+	coded := errors.As(err, &c)
+	if coded && c.ErrorDomain() == ese.Domain {
+		code := ese.Code(c.ErrorCode())
+		switch {
+		case code >= 0:
+			return fmt.Errorf("%s failed with %q, whose code %s is not an error code: use a negative JET_err", call, err, code.String())
+		case want != 0 && code != want:
+			return fmt.Errorf("%s failed with %s, want %s (%s); the error was %q", call, code.String(), want.String(), goName(want), err)
+		}
+		return nil
+	}
+	got := protocol.CodeOf(err)
 	switch {
-	case !ok:
-		return fmt.Errorf("%s failed with %q, which carries no JET_err: return an *ese.Error (or an error wrapping one) so that the error keeps its code across the process boundary", call, err)
-	case code >= 0:
-		return fmt.Errorf("%s failed with %q, whose code %s is not an error code: use a negative JET_err", call, err, code.String())
-	case want != 0 && code != want:
-		return fmt.Errorf("%s failed with %s, want %s (%s); the error was %q", call, code.String(), want.String(), goName(want), err)
+	case (!coded || c.ErrorDomain() == "") && (got == codes.Internal || got == codes.Unknown):
+		return fmt.Errorf("%s failed with %q, which carries no code (it travels as gRPC %s): return %s so that the host knows what happened across the process boundary", call, err, got, wantText)
+	case want != 0 && got != want.GRPCCode():
+		return fmt.Errorf("%s failed with gRPC %s, want %s; the error was %q", call, got, wantText, err)
 	}
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/format"
 	"github.com/esesnap/esesnap/internal/durable"
 	"github.com/esesnap/esesnap/protocol"
@@ -25,7 +24,7 @@ var ErrChainGap = errors.New("the backup chain has a gap")
 type Chain struct {
 	Dir       string
 	Databases []string // names of the database copies in Dir
-	Logs      ese.LogInfo
+	Logs      protocol.LogRange
 	Sets      []*Manifest
 }
 
@@ -118,7 +117,7 @@ func AssembleChain(ctx context.Context, sets []string, dst string, opts ...Scrat
 	if err := format.CheckChain(links, nil); err != nil {
 		return nil, fmt.Errorf("the logs of the chain do not form one stream: %w", err)
 	}
-	ch.Logs = ese.LogInfo{GenLow: low, GenHigh: high, BaseName: base}
+	ch.Logs = protocol.LogRange{GenLow: low, GenHigh: high, BaseName: base}
 	return ch, nil
 }
 

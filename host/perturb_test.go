@@ -251,10 +251,10 @@ func stageSet(t *testing.T, d protocol.Snapshotter, set string, m *Manifest) {
 	to := t.TempDir()
 	logDir := filepath.Join(to, "logs")
 	req := protocol.RestoreRequest{BackupSetDir: set, LogDir: logDir, SystemDir: logDir,
-		Logs: ese.LogInfo{GenLow: m.ESE.GenLow, GenHigh: m.ESE.GenHigh, BaseName: m.ESE.BaseName}}
+		Logs: protocol.LogRange{GenLow: m.ESE.GenLow, GenHigh: m.ESE.GenHigh, BaseName: m.ESE.BaseName}}
 	for _, f := range m.Files {
 		if f.Role == protocol.RoleDatabase {
-			req.Databases = append(req.Databases, ese.RstMap{DatabaseName: filepath.Join(set, f.Name), NewDatabaseName: filepath.Join(to, f.Name)})
+			req.Databases = append(req.Databases, protocol.RestoreMap{DatabaseName: filepath.Join(set, f.Name), NewDatabaseName: filepath.Join(to, f.Name)})
 		}
 	}
 	res, err := d.Restore(context.Background(), req)

@@ -124,7 +124,7 @@ func TestRealPluginBinary(t *testing.T) {
 		target := t.TempDir()
 		res, err := s.Restore(ctx, protocol.RestoreRequest{
 			BackupSetDir: set,
-			Databases:    []ese.RstMap{{DatabaseName: "synth.edb", NewDatabaseName: filepath.Join(target, "synth.edb")}},
+			Databases:    []protocol.RestoreMap{{DatabaseName: "synth.edb", NewDatabaseName: filepath.Join(target, "synth.edb")}},
 			LogDir:       filepath.Join(target, "logs"),
 			SystemDir:    target,
 			Logs:         got.end.Logs,

@@ -15,7 +15,9 @@ import (
 
 // grpcClient is the host's protocol.Snapshotter over a plugin's
 // snapshot.v1 service. Every error comes back through protocol.FromStatus,
-// so a JET_err raised in the plugin is an *ese.Error here; an error caused
+// so a coded error raised in the plugin is a *protocol.Error here (or what
+// the decoder registered for its domain makes of it: an *ese.Error for a
+// JET_err in a host that links package host); an error caused
 // by the plugin process going away also wraps ErrPluginExited.
 type grpcClient struct {
 	client snapshotv1.SnapshotServiceClient

@@ -14,8 +14,8 @@ import (
 )
 
 // grpcServer serves snapshot.v1 from a protocol.Snapshotter in the plugin
-// process. Every error leaves through protocol.ToStatus, so a JET_err keeps
-// its code, op, file and page on the wire, and every method recovers a
+// process. Every error leaves through protocol.ToStatus, so a coded error
+// (a JET_err) keeps its domain, code, op, file and page on the wire, and every method recovers a
 // panic of the Snapshotter into an Aborted status: one bad call fails, the
 // plugin keeps serving.
 type grpcServer struct {

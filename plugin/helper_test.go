@@ -273,11 +273,16 @@ func waitFor(d time.Duration, cond func() bool) bool {
 	return cond()
 }
 
-// errCode returns the JET_err of err, or 0.
+// errCode returns the JET_err of err (an *ese.Error in process, a
+// *protocol.Error of domain "jet" from a plugin process), or 0.
 func errCode(err error) ese.Code {
 	var e *ese.Error
 	if errors.As(err, &e) {
 		return e.Code
+	}
+	var pe *protocol.Error
+	if errors.As(err, &pe) && pe.Domain == ese.Domain {
+		return ese.Code(pe.Code)
 	}
 	return 0
 }

@@ -3,10 +3,12 @@
 // the same interface over the process boundary (Launch, Client.Snapshotter).
 //
 // The wire contract is protocol/snapshot/v1, spoken over gRPC with go-plugin's
-// automatic mutual TLS. Errors cross as gRPC statuses with a typed JET_err
-// detail (protocol.ToStatus and protocol.FromStatus), so a host can write
+// automatic mutual TLS. Errors cross as gRPC statuses with a typed detail
+// naming the error's domain and code (protocol.ToStatus and
+// protocol.FromStatus); the host side gets a *protocol.Error, or what the
+// decoder registered for its domain makes of it, so a host can write
 // errors.Is(err, ese.ErrBackupAbortByServer) about an error raised in the
-// plugin. File bytes travel either in the Read stream or, where the
+// plugin. This package knows no domain. File bytes travel either in the Read stream or, where the
 // operating system lets a parent hand a pipe to its child (Unix), through a
 // private data pipe that bypasses gRPC and TLS; see pipe.go for why that is
 // as safe as the TLS channel.

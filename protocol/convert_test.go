@@ -4,7 +4,6 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/protocol/snapshotv1"
 	"google.golang.org/protobuf/proto"
 )
@@ -102,7 +101,7 @@ func TestConvertEndResult(t *testing.T) {
 		{
 			Recorded:      "bkinfoFullPrev",
 			TruncatedLogs: []string{"edb00001.log", "edb00002.log"},
-			Logs:          ese.LogInfo{GenLow: 3, GenHigh: 9, BaseName: "edb"},
+			Logs:          LogRange{GenLow: 3, GenHigh: 9, BaseName: "edb"},
 			Warnings:      []string{"edb00001.log was already gone"},
 		},
 	} {
@@ -115,11 +114,11 @@ func TestConvertRestore(t *testing.T) {
 		{},
 		{
 			BackupSetDir: "/backup/set1",
-			Databases: []ese.RstMap{
+			Databases: []RestoreMap{
 				{DatabaseName: `C:\Windows\NTDS\ntds.dit`, NewDatabaseName: `D:\restore\ntds.dit`},
 			},
 			LogDir: `D:\restore\logs`, SystemDir: `D:\restore`,
-			Logs:    ese.LogInfo{GenLow: 0x10, GenHigh: 0x2F, BaseName: "edb"},
+			Logs:    LogRange{GenLow: 0x10, GenHigh: 0x2F, BaseName: "edb"},
 			Options: map[string]string{"target-instance": "x"},
 		},
 	} {

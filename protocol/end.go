@@ -1,7 +1,5 @@
 package protocol
 
-import "github.com/esesnap/esesnap/ese"
-
 // EndRequest says how a session ends.
 type EndRequest struct {
 	// Outcome says whether the backup counts.
@@ -21,7 +19,7 @@ type EndResult struct {
 	// TruncatedLogs lists the log files the plugin deleted.
 	TruncatedLogs []string
 	// Logs is the log range the backup set holds; Restore needs it.
-	Logs ese.LogInfo
+	Logs LogRange
 	// Warnings describes conditions that did not fail the session but that
 	// a person should know about.
 	Warnings []string

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/protocol/snapshotv1"
 )
 
@@ -88,17 +87,17 @@ func FromProtoEndResult(m *snapshotv1.End_Response) EndResult {
 	}
 }
 
-func fromProtoLogRange(m *snapshotv1.LogRange) ese.LogInfo {
-	return ese.LogInfo{GenLow: m.GetGenLow(), GenHigh: m.GetGenHigh(), BaseName: m.GetBaseName()}
+func fromProtoLogRange(m *snapshotv1.LogRange) LogRange {
+	return LogRange{GenLow: m.GetGenLow(), GenHigh: m.GetGenHigh(), BaseName: m.GetBaseName()}
 }
 
 // FromProtoRestoreRequest converts the Restore request to a RestoreRequest.
 func FromProtoRestoreRequest(m *snapshotv1.Restore_Request) RestoreRequest {
-	var dbs []ese.RstMap
+	var dbs []RestoreMap
 	if in := m.GetDatabases(); in != nil {
-		dbs = make([]ese.RstMap, len(in))
+		dbs = make([]RestoreMap, len(in))
 		for n, d := range in {
-			dbs[n] = ese.RstMap{DatabaseName: d.GetName(), NewDatabaseName: d.GetPath()}
+			dbs[n] = RestoreMap{DatabaseName: d.GetName(), NewDatabaseName: d.GetPath()}
 		}
 	}
 	return RestoreRequest{

@@ -21,7 +21,9 @@ import (
 
 // FuzzFromStatus feeds FromStatus statuses with arbitrary ErrorDetail bytes,
 // as a broken or hostile plugin could send: it must not panic, and whatever
-// detail decodes must come back as an *ese.Error with that detail's code.
+// detail decodes must come back as an *Error with that detail's domain and
+// code (domain "jet" for a detail with only the legacy jet_err) and the
+// status code.
 func FuzzFromStatus(f *testing.F) {
 	seed, _ := proto.Marshal(&snapshotv1.ErrorDetail{JetErr: -1018, Name: "JET_errReadVerifyFailure", Op: "x", Page: 5, Cause: "c"})
 	f.Add(uint32(codes.DataLoss), seed)
@@ -60,8 +62,13 @@ func FuzzFromStatus(f *testing.F) {
 			}
 			return
 		}
-		var e *ese.Error
-		if !errors.As(got, &e) || e.Code != ese.Code(d.GetJetErr()) || e.Page != d.GetPage() {
+		domain, num := d.GetDomain(), d.GetCode()
+		if domain == "" && d.GetJetErr() != 0 {
+			domain, num = DomainJET, int64(d.GetJetErr())
+		}
+		var e *Error
+		if !errors.As(got, &e) || e.Domain != domain || e.Code != num || e.Page != d.GetPage() ||
+			e.Offset != d.GetOffset() || e.Status != codes.Code(code) {
 			t.Fatalf("detail %v became %#v", &d, got)
 		}
 		_ = got.Error()
@@ -74,7 +81,7 @@ func FuzzFromStatus(f *testing.F) {
 func FuzzFromProto(f *testing.F) {
 	b, _ := proto.Marshal(ToProtoBeginRequest(BeginRequest{Kind: KindFull, Source: Source{Databases: []string{"a"}, Options: map[string]string{"k": "v"}}}))
 	f.Add(b)
-	b, _ = proto.Marshal(ToProtoRestoreRequest(RestoreRequest{Databases: []ese.RstMap{{DatabaseName: "a", NewDatabaseName: "b"}}}))
+	b, _ = proto.Marshal(ToProtoRestoreRequest(RestoreRequest{Databases: []RestoreMap{{DatabaseName: "a", NewDatabaseName: "b"}}}))
 	f.Add(b)
 	// The messages of a real sample set: what a plugin lists and is asked.
 	set := samples.Path(f, "srum-win10-dirty")
@@ -84,8 +91,8 @@ func FuzzFromProto(f *testing.F) {
 	b, _ = proto.Marshal(ToProtoBeginRequest(BeginRequest{Kind: KindFull, Source: Source{InstanceDir: set, Databases: []string{files[0].Name}, Options: map[string]string{"writable": "true"}}}))
 	f.Add(b)
 	b, _ = proto.Marshal(ToProtoRestoreRequest(RestoreRequest{BackupSetDir: set, LogDir: set, SystemDir: set,
-		Databases: []ese.RstMap{{DatabaseName: files[0].Name, NewDatabaseName: files[0].Name + ".restored"}},
-		Logs:      ese.LogInfo{GenLow: 0x4E, GenHigh: 0x51, BaseName: "SRU"}}))
+		Databases: []RestoreMap{{DatabaseName: files[0].Name, NewDatabaseName: files[0].Name + ".restored"}},
+		Logs:      LogRange{GenLow: 0x4E, GenHigh: 0x51, BaseName: "SRU"}}))
 	f.Add(b)
 	b, _ = proto.Marshal(ToProtoEndRequest("0123456789abcdef", EndRequest{Outcome: OutcomeSucceeded, TruncateLogs: true}))
 	f.Add(b)

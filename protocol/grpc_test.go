@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/protocol/snapshotv1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -86,31 +85,31 @@ func dialDouble(t *testing.T) (*serverDouble, snapshotv1.SnapshotServiceClient) 
 	return d, snapshotv1.NewSnapshotServiceClient(conn)
 }
 
-// TestGRPCEveryCode sends every known code through a real gRPC connection,
-// as an *ese.Error returned by a server method.
+// TestGRPCEveryCode sends coded errors over every gRPC code through a real
+// gRPC connection, as returned by a server method.
 func TestGRPCEveryCode(t *testing.T) {
 	d, client := dialDouble(t)
 	ctx := t.Context()
-	for _, c := range ese.Codes() {
-		in := &ese.Error{Code: c, Op: "JetBeginExternalBackupInstance", File: "edb.chk", Page: 3, Err: errors.New("cause text")}
+	for _, in := range codedErrors() {
 		d.set(in, nil, false)
 		_, err := client.Begin(ctx, &snapshotv1.Begin_Request{Kind: snapshotv1.Kind_KIND_FULL})
-		if got := status.Code(err); got != wantStatusCode(c) {
-			t.Errorf("%v: status code %v, want %v", c, got, wantStatusCode(c))
+		if got := status.Code(err); got != in.Status {
+			t.Errorf("%v: status code %v, want %v", in, got, in.Status)
 		}
-		if d := detailOf(t, err); d == nil || d.GetJetErr() != int32(c) || d.GetRetryable() != Retryable(c) {
-			t.Errorf("%v: detail %v", c, d)
+		if d := detailOf(t, err); d == nil || d.GetDomain() != in.Domain || d.GetCode() != in.Code || d.GetRetryable() != in.Retryable {
+			t.Errorf("%v: detail %v", in, d)
 		}
 		checkRebuilt(t, FromStatus(err), in)
 	}
 }
 
 // TestGRPCReadFailsMidStream checks that a Read stream delivers the chunks
-// sent before a failure, then the failure with its JET_err.
+// sent before a failure, then the failure with its code.
 func TestGRPCReadFailsMidStream(t *testing.T) {
 	d, client := dialDouble(t)
 	chunks := [][]byte{bytes.Repeat([]byte{1}, 1000), bytes.Repeat([]byte{2}, 500)}
-	damaged := &ese.Error{Code: ese.ErrReadVerifyFailure, Op: "JetReadFileInstance", File: "ntds.dit", Page: 77}
+	damaged := &Error{Domain: DomainJET, Code: -1018, Name: "JET_errReadVerifyFailure", Status: codes.DataLoss,
+		Op: "JetReadFileInstance", File: "ntds.dit", Page: 77}
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -192,7 +191,8 @@ func TestGRPCUnimplemented(t *testing.T) {
 	if status.Code(got) != codes.Unimplemented {
 		t.Errorf("got %v, want Unimplemented", got)
 	}
-	if _, ok := ese.CodeOf(got); ok {
-		t.Errorf("%v claims a JET_err", got)
+	var e *Error
+	if errors.As(got, &e) {
+		t.Errorf("%v claims a code", got)
 	}
 }

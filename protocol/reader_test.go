@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"google.golang.org/grpc/codes"
 	"io"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/iotest"
-
-	"github.com/esesnap/esesnap/ese"
 )
 
 // snapshotterDouble is a test double of Snapshotter whose Read runs read;
@@ -55,7 +54,8 @@ func chunked(data []byte, final error) func(ctx context.Context, _, _ string, n 
 
 func TestOpenReader(t *testing.T) {
 	data := bytes.Repeat([]byte("0123456789abcdef"), 4096+3) // not a multiple of the chunk
-	damaged := &ese.Error{Code: ese.ErrReadVerifyFailure, Op: "verify page", File: "db.edb", Page: 9}
+	damaged := &Error{Domain: DomainJET, Code: -1018, Name: "JET_errReadVerifyFailure", Status: codes.DataLoss,
+		Op: "verify page", File: "db.edb", Page: 9}
 	for _, tc := range []struct {
 		name     string
 		read     func(context.Context, string, string, int, ChunkWriter) error
@@ -66,7 +66,7 @@ func TestOpenReader(t *testing.T) {
 		{name: "whole file", read: chunked(data, nil), wantData: data},
 		{name: "empty file", read: chunked(nil, nil), wantData: []byte{}},
 		{name: "io.EOF from the plugin also ends cleanly", read: chunked(data[:100], io.EOF), wantData: data[:100]},
-		{name: "failure after some chunks", read: chunked(data, damaged), wantData: data, wantErr: ese.ErrReadVerifyFailure},
+		{name: "failure after some chunks", read: chunked(data, damaged), wantData: data, wantErr: &Error{Domain: DomainJET, Code: -1018}},
 		{
 			name: "gap between chunks",
 			read: func(_ context.Context, _, _ string, _ int, w ChunkWriter) error {

@@ -9,9 +9,11 @@ import "context"
 // a failure or cancellation, and an implementation accepts End in any state
 // of the session. Calls of one session are sequential.
 //
-// Errors that come from the engine are (or wrap) *ese.Error so that the
-// adapters can carry their JET_err across the process boundary (ToStatus,
-// FromStatus); warnings are not errors and travel in EndResult.Warnings and
+// Errors that have a code of the plugin's own domain are (or wrap) a Coded
+// error, such as ESE's *ese.Error, so that the adapters carry the code
+// across the process boundary (ToStatus, FromStatus); a plugin without a
+// domain returns plain errors, an *Error with a gRPC code, or a status.
+// Warnings are not errors and travel in EndResult.Warnings and
 // RestoreResult.Warnings.
 type Snapshotter interface {
 	// Info describes the plugin. It needs no session and changes nothing.

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/protocol/snapshotv1"
 )
 
@@ -90,7 +89,7 @@ func ToProtoEndResult(r EndResult) *snapshotv1.End_Response {
 	}
 }
 
-func toProtoLogRange(l ese.LogInfo) *snapshotv1.LogRange {
+func toProtoLogRange(l LogRange) *snapshotv1.LogRange {
 	return &snapshotv1.LogRange{GenLow: l.GenLow, GenHigh: l.GenHigh, BaseName: l.BaseName}
 }
 

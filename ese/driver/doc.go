@@ -7,6 +7,8 @@
 // by the outcome — and it ends a session aborted by itself when the host
 // cancels a stream or goes quiet.
 //
-// It lives beside package ese rather than in it because package protocol
-// already imports ese for the error model.
+// It lives beside package ese rather than in it so that ese, the vocabulary
+// every part shares, stays free of the protocol; the protocol in turn
+// imports nothing of ese (ESE's errors reach the wire through the
+// protocol's Coded interface, which *ese.Error implements).
 package driver

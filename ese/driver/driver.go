@@ -433,7 +433,7 @@ func (d *Driver) End(ctx context.Context, id string, req protocol.EndRequest) (p
 			Err: fmt.Errorf("log generation(s) %s of %d..%d were not read completely; the backup was ended aborted, nothing recorded or truncated", genList(missing), s.logInfo.GenLow, s.logInfo.GenHigh)}
 	}
 	api := s.inst.API
-	res := protocol.EndResult{Logs: s.logInfo}
+	res := protocol.EndResult{Logs: protocol.LogRange(s.logInfo)}
 	truncated := false
 	var truncErr error
 	if req.TruncateLogs && s.kind.TruncatesLogs() {
@@ -658,7 +658,7 @@ func (d *Driver) Restore(ctx context.Context, req protocol.RestoreRequest) (prot
 		CheckpointDir: req.SystemDir,
 		LogDir:        req.LogDir,
 		BackupLogDir:  req.BackupSetDir,
-		LogInfo:       req.Logs,
+		LogInfo:       ese.LogInfo(req.Logs),
 	}
 	var staged []string
 	// A database is named by its file in the set: a path inside the set

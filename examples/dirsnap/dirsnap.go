@@ -2,8 +2,14 @@
 // the regular files at the top of a directory. It exists to show that the
 // snapshot protocol is generic, and as a small, complete example for plugin
 // authors: one batch of files, chunked streams with a reused buffer, one
-// session per directory, and every error an *ese.Error so that it crosses
-// the process boundary with its code.
+// session per directory. It has no error domain of its own and does not
+// import package ese: its errors are *protocol.Error with a plain gRPC code
+// (InvalidArgument for a bad request, AlreadyExists for a directory another
+// session holds, FailedPrecondition for a call out of order or on an
+// unknown session, Aborted for a session the plugin aborted) or wrap the
+// operating system's error, whose kind gives the code (NotFound,
+// PermissionDenied, ...). They cross the process boundary with that code,
+// the operation, the file and the cause's text.
 //
 // It takes no snapshot of its own: point it at a directory that does not
 // change during the backup (a volume snapshot, a stopped application). The
@@ -17,15 +23,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
-	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/protocol"
 	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc/codes"
 )
 
 // Name and Version are what Info reports.
@@ -96,31 +101,31 @@ func (s *snapshotter) Info(ctx context.Context) (protocol.Info, error) {
 func (s *snapshotter) Begin(ctx context.Context, req protocol.BeginRequest) (string, error) {
 	const op = "Begin"
 	if req.Kind != protocol.KindFull && req.Kind != protocol.KindCopy {
-		return "", &ese.Error{Code: ese.ErrInvalidParameter, Op: op, Err: fmt.Errorf("dirsnap takes full and copy backups, not %s: a directory has no log chain to back up incrementally", req.Kind)}
+		return "", &protocol.Error{Status: codes.InvalidArgument, Op: op, Err: fmt.Errorf("dirsnap takes full and copy backups, not %s: a directory has no log chain to back up incrementally", req.Kind)}
 	}
 	for k := range req.Source.Options {
-		return "", &ese.Error{Code: ese.ErrInvalidParameter, Op: op, Err: fmt.Errorf("unknown option %q: dirsnap has no options", k)}
+		return "", &protocol.Error{Status: codes.InvalidArgument, Op: op, Err: fmt.Errorf("unknown option %q: dirsnap has no options", k)}
 	}
 	if req.Source.InstanceDir == "" {
-		return "", &ese.Error{Code: ese.ErrInvalidParameter, Op: op, Err: errors.New("no directory: set Source.InstanceDir")}
+		return "", &protocol.Error{Status: codes.InvalidArgument, Op: op, Err: errors.New("no directory: set Source.InstanceDir")}
 	}
 	dir, err := filepath.Abs(req.Source.InstanceDir)
 	if err != nil {
-		return "", &ese.Error{Code: ese.ErrInvalidPath, Op: op, File: req.Source.InstanceDir, Err: err}
+		return "", &protocol.Error{Status: codes.InvalidArgument, Op: op, File: req.Source.InstanceDir, Err: err}
 	}
 	st, err := os.Stat(dir)
 	if err != nil {
 		return "", ioError(op, dir, err)
 	}
 	if !st.IsDir() {
-		return "", &ese.Error{Code: ese.ErrInvalidParameter, Op: op, File: dir, Err: errors.New("not a directory")}
+		return "", &protocol.Error{Status: codes.InvalidArgument, Op: op, File: dir, Err: errors.New("not a directory")}
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.forgetEndedLocked()
 	if _, ok := s.busy[dir]; ok {
-		return "", &ese.Error{Code: ese.ErrBackupInProgress, Op: op, File: dir, Err: errors.New("another session is backing up this directory; end it first")}
+		return "", &protocol.Error{Status: codes.AlreadyExists, Op: op, File: dir, Retryable: true, Err: errors.New("another session is backing up this directory; end it first")}
 	}
 	se := &session{id: rand.Text(), dir: dir, kind: req.Kind}
 	s.sessions[se.id] = se
@@ -146,12 +151,12 @@ func (s *snapshotter) lookup(op, id string) (*session, error) {
 	se := s.sessions[id]
 	s.mu.Unlock()
 	if se == nil {
-		return nil, &ese.Error{Code: ese.ErrNoBackup, Op: op, Err: fmt.Errorf("unknown session %q", id)}
+		return nil, &protocol.Error{Status: codes.FailedPrecondition, Op: op, Err: fmt.Errorf("unknown session %q", id)}
 	}
 	se.mu.Lock()
 	if se.ended && op != "End" {
 		se.mu.Unlock()
-		return nil, &ese.Error{Code: ese.ErrNoBackup, Op: op, Err: errors.New("the session has ended")}
+		return nil, &protocol.Error{Status: codes.FailedPrecondition, Op: op, Err: errors.New("the session has ended")}
 	}
 	return se, nil
 }
@@ -168,7 +173,7 @@ func (s *snapshotter) Files(ctx context.Context, id string) ([]protocol.File, er
 	if se.listed {
 		for _, f := range se.order {
 			if !f.read {
-				return nil, &ese.Error{Code: ese.ErrInvalidBackupSequence, Op: op, File: f.file.Name, Err: errors.New("read every file of the batch before asking for the next")}
+				return nil, &protocol.Error{Status: codes.FailedPrecondition, Op: op, File: f.file.Name, Err: errors.New("read every file of the batch before asking for the next")}
 			}
 		}
 		return nil, nil
@@ -212,9 +217,9 @@ func (s *snapshotter) Read(ctx context.Context, id, file string, chunkBytes int,
 	st := se.files[file]
 	switch {
 	case st == nil:
-		return &ese.Error{Code: ese.ErrInvalidParameter, Op: op, File: file, Err: errors.New("not a file of the current batch")}
+		return &protocol.Error{Status: codes.InvalidArgument, Op: op, File: file, Err: errors.New("not a file of the current batch")}
 	case st.read:
-		return &ese.Error{Code: ese.ErrInvalidParameter, Op: op, File: file, Err: errors.New("already read in this session")}
+		return &protocol.Error{Status: codes.InvalidArgument, Op: op, File: file, Err: errors.New("already read in this session")}
 	}
 	fh, err := os.Open(file)
 	if err != nil {
@@ -272,7 +277,7 @@ func (s *snapshotter) End(ctx context.Context, id string, req protocol.EndReques
 		if req.Outcome != protocol.OutcomeSucceeded {
 			return protocol.EndResult{}, nil
 		}
-		return protocol.EndResult{}, &ese.Error{Code: ese.ErrBackupAbortByServer, Op: op, Err: errors.New("the plugin had already aborted the session: " + se.aborted)}
+		return protocol.EndResult{}, &protocol.Error{Status: codes.Aborted, Op: op, Err: errors.New("the plugin had already aborted the session: " + se.aborted)}
 	}
 	if se.ended {
 		return se.result, se.endErr
@@ -284,14 +289,14 @@ func (s *snapshotter) End(ctx context.Context, id string, req protocol.EndReques
 	}
 	for _, f := range se.order {
 		if !f.read {
-			err := &ese.Error{Code: ese.ErrInvalidBackupSequence, Op: op, File: f.file.Name, Err: errors.New("not every file was read; the backup was ended aborted")}
+			err := &protocol.Error{Status: codes.FailedPrecondition, Op: op, File: f.file.Name, Err: errors.New("not every file was read; the backup was ended aborted")}
 			s.abortLocked(se, "the host ended the backup succeeded before every file was read")
 			return protocol.EndResult{}, err
 		}
 	}
 	if !se.listed {
 		s.abortLocked(se, "the host ended the backup succeeded before listing the files")
-		return protocol.EndResult{}, &ese.Error{Code: ese.ErrInvalidBackupSequence, Op: op, Err: errors.New("the files were never listed; the backup was ended aborted")}
+		return protocol.EndResult{}, &protocol.Error{Status: codes.FailedPrecondition, Op: op, Err: errors.New("the files were never listed; the backup was ended aborted")}
 	}
 	var res protocol.EndResult
 	if req.TruncateLogs {
@@ -329,20 +334,15 @@ func (s *snapshotter) finishLocked(se *session, res protocol.EndResult, err erro
 // Restore is not offered: a directory backup set is restored by copying
 // its files back.
 func (s *snapshotter) Restore(ctx context.Context, req protocol.RestoreRequest) (protocol.RestoreResult, error) {
-	return protocol.RestoreResult{}, &ese.Error{Code: ese.ErrInvalidParameter, Op: "Restore", Err: errors.New("dirsnap does not restore: copy the files of the backup set back")}
+	return protocol.RestoreResult{}, &protocol.Error{Status: codes.Unimplemented, Op: "Restore", Err: errors.New("dirsnap does not restore: copy the files of the backup set back")}
 }
 
-// ioError turns a file system error into an *ese.Error with the JET_err
-// ESE reports for the same failure.
+// ioError gives a file system error its operation and path; the gRPC code
+// comes from the error itself (protocol.CodeOf: NotFound for a missing
+// file, PermissionDenied, Unavailable for other I/O errors), and a host
+// can still test it with errors.Is(err, fs.ErrNotExist) in process.
 func ioError(op, path string, err error) error {
-	code := ese.ErrDiskIO
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		code = ese.ErrFileNotFound
-	case errors.Is(err, fs.ErrPermission):
-		code = ese.ErrFileAccessDenied
-	}
-	return &ese.Error{Code: code, Op: op, File: path, Err: err}
+	return &protocol.Error{Op: op, File: path, Err: err}
 }
 
 // Compile-time check that the unexported type keeps the contract.

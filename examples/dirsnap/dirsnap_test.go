@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,10 +13,10 @@ import (
 	"time"
 
 	"github.com/esesnap/esesnap/conformance"
-	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/examples/dirsnap"
 	"github.com/esesnap/esesnap/plugin"
 	"github.com/esesnap/esesnap/protocol"
+	"google.golang.org/grpc/codes"
 )
 
 // sourceDir makes a directory with files of the given sizes (random bytes)
@@ -44,11 +45,16 @@ func begin(t *testing.T, s protocol.Snapshotter, dir string) string {
 	return id
 }
 
-func wantCode(t *testing.T, err error, want ese.Code) {
+// wantCode checks that err is a *protocol.Error without a domain (dirsnap
+// has none) that travels with gRPC code want and names its operation.
+func wantCode(t *testing.T, err error, want codes.Code) {
 	t.Helper()
-	var e *ese.Error
-	if !errors.As(err, &e) || e.Code != want {
-		t.Fatalf("want an *ese.Error with %s, got %v", want.String(), err)
+	var e *protocol.Error
+	if !errors.As(err, &e) || e.Domain != "" || e.Op == "" {
+		t.Fatalf("want a *protocol.Error without domain, with an op, got %T %v", err, err)
+	}
+	if got := protocol.CodeOf(err); got != want {
+		t.Fatalf("gRPC code %v, want %v; the error was %v", got, want, err)
 	}
 }
 
@@ -105,15 +111,15 @@ func TestBeginRefuses(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		req  protocol.BeginRequest
-		want ese.Code
+		want codes.Code
 	}{
-		{"incremental", protocol.BeginRequest{Kind: protocol.KindIncremental, Source: protocol.Source{InstanceDir: dir}}, ese.ErrInvalidParameter},
-		{"differential", protocol.BeginRequest{Kind: protocol.KindDifferential, Source: protocol.Source{InstanceDir: dir}}, ese.ErrInvalidParameter},
-		{"no kind", protocol.BeginRequest{Source: protocol.Source{InstanceDir: dir}}, ese.ErrInvalidParameter},
-		{"no directory", protocol.BeginRequest{Kind: protocol.KindFull}, ese.ErrInvalidParameter},
-		{"missing directory", protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{InstanceDir: filepath.Join(dir, "nope")}}, ese.ErrFileNotFound},
-		{"a file", protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: filepath.Join(dir, "f")}}, ese.ErrInvalidParameter},
-		{"unknown option", protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: dir, Options: map[string]string{"x": "1"}}}, ese.ErrInvalidParameter},
+		{"incremental", protocol.BeginRequest{Kind: protocol.KindIncremental, Source: protocol.Source{InstanceDir: dir}}, codes.InvalidArgument},
+		{"differential", protocol.BeginRequest{Kind: protocol.KindDifferential, Source: protocol.Source{InstanceDir: dir}}, codes.InvalidArgument},
+		{"no kind", protocol.BeginRequest{Source: protocol.Source{InstanceDir: dir}}, codes.InvalidArgument},
+		{"no directory", protocol.BeginRequest{Kind: protocol.KindFull}, codes.InvalidArgument},
+		{"missing directory", protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{InstanceDir: filepath.Join(dir, "nope")}}, codes.NotFound},
+		{"a file", protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: filepath.Join(dir, "f")}}, codes.InvalidArgument},
+		{"unknown option", protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: dir, Options: map[string]string{"x": "1"}}}, codes.InvalidArgument},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := dirsnap.New(nil).Begin(t.Context(), tc.req)
@@ -129,7 +135,7 @@ func TestOneSessionPerDirectory(t *testing.T) {
 	ctx := t.Context()
 	id := begin(t, s, dir)
 	_, err := s.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{InstanceDir: dir + string(filepath.Separator) + "."}})
-	wantCode(t, err, ese.ErrBackupInProgress)
+	wantCode(t, err, codes.AlreadyExists)
 	id2 := begin(t, s, other)
 	if _, err := s.End(ctx, id, protocol.EndRequest{Outcome: protocol.OutcomeAborted}); err != nil {
 		t.Fatal(err)
@@ -146,33 +152,33 @@ func TestSequenceErrors(t *testing.T) {
 	ctx := t.Context()
 
 	_, err := s.Files(ctx, "nope")
-	wantCode(t, err, ese.ErrNoBackup)
-	wantCode(t, s.Read(ctx, "nope", "f", 0, discard), ese.ErrNoBackup)
+	wantCode(t, err, codes.FailedPrecondition)
+	wantCode(t, s.Read(ctx, "nope", "f", 0, discard), codes.FailedPrecondition)
 	_, err = s.End(ctx, "nope", protocol.EndRequest{Outcome: protocol.OutcomeAborted})
-	wantCode(t, err, ese.ErrNoBackup)
+	wantCode(t, err, codes.FailedPrecondition)
 
 	id := begin(t, s, dir)
-	wantCode(t, s.Read(ctx, id, filepath.Join(dir, "f"), 0, discard), ese.ErrInvalidParameter) // not listed yet
+	wantCode(t, s.Read(ctx, id, filepath.Join(dir, "f"), 0, discard), codes.InvalidArgument) // not listed yet
 	files, err := s.Files(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.Files(ctx, id)
-	wantCode(t, err, ese.ErrInvalidBackupSequence)
+	wantCode(t, err, codes.FailedPrecondition)
 	if err := s.Read(ctx, id, files[0].Name, 0, discard); err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, s.Read(ctx, id, files[0].Name, 0, discard), ese.ErrInvalidParameter)
+	wantCode(t, s.Read(ctx, id, files[0].Name, 0, discard), codes.InvalidArgument)
 	_, err = s.End(ctx, id, protocol.EndRequest{Outcome: protocol.OutcomeSucceeded})
-	wantCode(t, err, ese.ErrInvalidBackupSequence)
+	wantCode(t, err, codes.FailedPrecondition)
 	// The refused End aborted the session: it is over, a retried End
 	// repeats the abort and the directory is free.
 	_, err = s.Files(ctx, id)
-	wantCode(t, err, ese.ErrNoBackup)
+	wantCode(t, err, codes.FailedPrecondition)
 	// A session the plugin aborted never ends succeeded; End(aborted) is
 	// accepted.
 	_, err = s.End(ctx, id, protocol.EndRequest{Outcome: protocol.OutcomeSucceeded})
-	wantCode(t, err, ese.ErrBackupAbortByServer)
+	wantCode(t, err, codes.Aborted)
 	if _, err := s.End(ctx, id, protocol.EndRequest{Outcome: protocol.OutcomeAborted}); err != nil {
 		t.Fatalf("End(aborted) of the aborted session: %v", err)
 	}
@@ -191,9 +197,18 @@ func TestReadOfVanishedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = s.Read(t.Context(), id, files[0].Name, 0, discard)
-	wantCode(t, err, ese.ErrFileNotFound)
-	// The code survives the trip through a gRPC status.
-	wantCode(t, protocol.FromStatus(protocol.ToStatus(err)), ese.ErrFileNotFound)
+	wantCode(t, err, codes.NotFound)
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("in process, %v is not fs.ErrNotExist", err)
+	}
+	// The code, the operation and the file survive the trip through a
+	// gRPC status.
+	remote := protocol.FromStatus(protocol.ToStatus(err))
+	wantCode(t, remote, codes.NotFound)
+	var e *protocol.Error
+	if errors.As(remote, &e); e.Op != "Read" || e.File != files[0].Name || e.Status != codes.NotFound {
+		t.Errorf("host-side error %#v", e)
+	}
 }
 
 func TestConformanceInProcess(t *testing.T) {

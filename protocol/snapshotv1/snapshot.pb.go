@@ -13,7 +13,8 @@
 // (go-plugin VersionedPlugins). Feature detection uses Info.Response
 // capabilities, not version numbers.
 //
-// Failures are gRPC status errors. When the failure is a JET_err, the status
+// Failures are gRPC status errors. When the plugin's error has a code of its
+// own domain (such as ESE's JET_err) or a location (op, file), the status
 // carries an ErrorDetail; warnings never fail a call and travel in the
 // responses instead.
 
@@ -748,21 +749,26 @@ func (*Restore) Descriptor() ([]byte, []int) {
 	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{9}
 }
 
-// ErrorDetail is the typed detail of a failed call whose cause is a JET_err
-// (or another numbered engine error). It is self-contained: a client can
-// rebuild and print the error from it alone, without the status message.
+// ErrorDetail is the typed detail of a failed call. It names the error in
+// the plugin's own error domain (domain, code, name), so that a host that
+// knows the domain can rebuild the plugin's error, and one that does not can
+// still print it and act on the status code. It is self-contained: a client
+// can rebuild and print the error from it alone, without the status message.
+// An error without a domain (a plugin that uses plain gRPC codes) leaves
+// domain, code and name empty and still carries op, file and cause.
 type ErrorDetail struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// jet_err is the JET_err number, negative for errors, such as -520.
+	// jet_err is the JET_err number of an error of domain "jet", negative for
+	// errors, such as -520. Plugins set it beside domain and code for hosts
+	// that predate domain; a detail with only jet_err set is domain "jet".
 	JetErr int32 `protobuf:"varint,1,opt,name=jet_err,json=jetErr,proto3" json:"jet_err,omitempty"`
-	// name is the engine's name for jet_err, such as "JET_errNoBackup", so a
+	// name is the domain's name for code, such as "JET_errNoBackup", so a
 	// client whose table lacks the code can still name it.
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	// description explains jet_err in a short sentence, from the plugin's
+	// description explains the code in a short sentence, from the plugin's
 	// table.
 	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
-	// op is the engine call or step that failed, such as
-	// "JetReadFileInstance".
+	// op is the call or step that failed, such as "JetReadFileInstance".
 	Op string `protobuf:"bytes,4,opt,name=op,proto3" json:"op,omitempty"`
 	// file is the file concerned, or empty.
 	File string `protobuf:"bytes,5,opt,name=file,proto3" json:"file,omitempty"`
@@ -773,7 +779,14 @@ type ErrorDetail struct {
 	Retryable bool `protobuf:"varint,7,opt,name=retryable,proto3" json:"retryable,omitempty"`
 	// cause is the text of the underlying cause (an I/O error, a checksum
 	// mismatch), or empty.
-	Cause         string `protobuf:"bytes,8,opt,name=cause,proto3" json:"cause,omitempty"`
+	Cause string `protobuf:"bytes,8,opt,name=cause,proto3" json:"cause,omitempty"`
+	// domain names the code space of code, such as "jet" for ESE's JET_err;
+	// empty when the error has no code of its own.
+	Domain string `protobuf:"bytes,9,opt,name=domain,proto3" json:"domain,omitempty"`
+	// code is the error's number within domain.
+	Code int64 `protobuf:"varint,10,opt,name=code,proto3" json:"code,omitempty"`
+	// offset is the byte offset in file of a failure at a position, or 0.
+	Offset        int64 `protobuf:"varint,11,opt,name=offset,proto3" json:"offset,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -862,6 +875,27 @@ func (x *ErrorDetail) GetCause() string {
 		return x.Cause
 	}
 	return ""
+}
+
+func (x *ErrorDetail) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *ErrorDetail) GetCode() int64 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *ErrorDetail) GetOffset() int64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
 }
 
 // Keepalive keeps a session from being aborted as idle.
@@ -1862,7 +1896,7 @@ const file_snapshot_v1_snapshot_proto_rawDesc = "" +
 	"\bResponse\x12\x16\n" +
 	"\x06staged\x18\x01 \x03(\tR\x06staged\x12)\n" +
 	"\x10recovery_command\x18\x02 \x03(\tR\x0frecoveryCommand\x12\x1a\n" +
-	"\bwarnings\x18\x03 \x03(\tR\bwarnings\"\xc8\x01\n" +
+	"\bwarnings\x18\x03 \x03(\tR\bwarnings\"\x8c\x02\n" +
 	"\vErrorDetail\x12\x17\n" +
 	"\ajet_err\x18\x01 \x01(\x05R\x06jetErr\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
@@ -1871,7 +1905,11 @@ const file_snapshot_v1_snapshot_proto_rawDesc = "" +
 	"\x04file\x18\x05 \x01(\tR\x04file\x12\x12\n" +
 	"\x04page\x18\x06 \x01(\x03R\x04page\x12\x1c\n" +
 	"\tretryable\x18\a \x01(\bR\tretryable\x12\x14\n" +
-	"\x05cause\x18\b \x01(\tR\x05cause\"A\n" +
+	"\x05cause\x18\b \x01(\tR\x05cause\x12\x16\n" +
+	"\x06domain\x18\t \x01(\tR\x06domain\x12\x12\n" +
+	"\x04code\x18\n" +
+	" \x01(\x03R\x04code\x12\x16\n" +
+	"\x06offset\x18\v \x01(\x03R\x06offset\"A\n" +
 	"\tKeepalive\x1a(\n" +
 	"\aRequest\x12\x1d\n" +
 	"\n" +

@@ -13,7 +13,8 @@
 // (go-plugin VersionedPlugins). Feature detection uses Info.Response
 // capabilities, not version numbers.
 //
-// Failures are gRPC status errors. When the failure is a JET_err, the status
+// Failures are gRPC status errors. When the plugin's error has a code of its
+// own domain (such as ESE's JET_err) or a location (op, file), the status
 // carries an ErrorDetail; warnings never fail a call and travel in the
 // responses instead.
 

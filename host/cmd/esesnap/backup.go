@@ -428,13 +428,18 @@ func (f *backupFlags) openSink(ctx context.Context, cmd *cobra.Command, stdout i
 	}
 }
 
-// errorJSON is an error in --json output.
+// errorJSON is an error in --json output. An ESE error fills jet_err; an
+// error of another plugin's domain fills domain and code instead, and one
+// without a domain only its location.
 type errorJSON struct {
 	Message string `json:"message"`
 	JetErr  int32  `json:"jet_err,omitempty"`
+	Domain  string `json:"domain,omitempty"`
+	Code    int64  `json:"code,omitempty"`
 	Name    string `json:"name,omitempty"`
 	Op      string `json:"op,omitempty"`
 	File    string `json:"file,omitempty"`
+	Offset  int64  `json:"offset,omitempty"`
 	Page    int64  `json:"page,omitempty"`
 	Hint    string `json:"hint,omitempty"`
 }
@@ -449,8 +454,12 @@ func writeJSON(w io.Writer, v any) error {
 func toErrorJSON(err error) *errorJSON {
 	e := &errorJSON{Message: err.Error(), Hint: hintFor(err)}
 	var ee *ese.Error
-	if errors.As(err, &ee) {
+	var pe *protocol.Error
+	switch {
+	case errors.As(err, &ee):
 		e.JetErr, e.Name, e.Op, e.File, e.Page = int32(ee.Code), ee.Code.Name(), ee.Op, ee.File, ee.Page
+	case errors.As(err, &pe):
+		e.Domain, e.Code, e.Name, e.Op, e.File, e.Offset, e.Page = pe.Domain, pe.Code, pe.Name, pe.Op, pe.File, pe.Offset, pe.Page
 	}
 	return e
 }

@@ -6,6 +6,8 @@ import (
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/plugin"
+	"github.com/esesnap/esesnap/protocol"
+	"google.golang.org/grpc/codes"
 )
 
 // hints says what a person can do about each JET_err a backup, verify or
@@ -75,10 +77,16 @@ func hintFor(err error) string {
 }
 
 // exitFor classifies an error: damaged data is a verification failure
-// (exit 1), anything else an error (exit 3).
+// (exit 1), anything else an error (exit 3). Damage is a JET_err of the
+// list below, or, from a plugin without ESE's domain, an error of gRPC code
+// DataLoss.
 func exitFor(err error) int {
 	code, ok := ese.CodeOf(err)
 	if !ok {
+		var pe *protocol.Error
+		if errors.As(err, &pe) && pe.Domain != ese.Domain && pe.GRPCCode() == codes.DataLoss {
+			return ExitVerifyFailed
+		}
 		return ExitError
 	}
 	switch code {

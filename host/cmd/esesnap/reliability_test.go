@@ -8,7 +8,6 @@ import (
 
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/internal/samples"
-	"github.com/esesnap/esesnap/protocol"
 	"google.golang.org/grpc/codes"
 )
 
@@ -58,7 +57,7 @@ func TestEndReturnCodesThroughPlugin(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.fault, func(t *testing.T) {
-			if got := protocol.GRPCCode(tc.code); got != tc.grpc {
+			if got := tc.code.GRPCCode(); got != tc.grpc {
 				t.Errorf("%v travels as gRPC %v, want %v", tc.code, got, tc.grpc)
 			}
 			src, out, _, stderr, code := backupWith(t, tc.fault, "srum-win10-dirty", "--writable", "--truncate-logs")

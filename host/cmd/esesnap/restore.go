@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/format"
 	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/host/restic"
@@ -66,7 +65,7 @@ restic dump, verifies every set, checks that the log generations are contiguous
 			var setDir string
 			var m *host.Manifest
 			var err error
-			var li ese.LogInfo
+			var li protocol.LogRange
 			sets := 1
 			if rf.repo != "" {
 				var when time.Time
@@ -97,7 +96,7 @@ restic dump, verifies every set, checks that the log generations are contiguous
 					scratch = append(scratch, tmp)
 				}
 				if err == nil {
-					li = ese.LogInfo{GenLow: m.ESE.GenLow, GenHigh: m.ESE.GenHigh, BaseName: m.ESE.BaseName}
+					li = protocol.LogRange{GenLow: m.ESE.GenLow, GenHigh: m.ESE.GenHigh, BaseName: m.ESE.BaseName}
 				}
 			}
 			out := cmd.OutOrStdout()
@@ -265,7 +264,7 @@ func newRestoreGuard(to, logDir, systemDir string) *restoreGuard {
 }
 
 // expect records the files staging m (logs li) may create.
-func (g *restoreGuard) expect(m *host.Manifest, li ese.LogInfo) {
+func (g *restoreGuard) expect(m *host.Manifest, li protocol.LogRange) {
 	add := func(p string) {
 		if _, known := g.files[p]; !known {
 			_, err := os.Lstat(p)
@@ -307,7 +306,7 @@ func (g *restoreGuard) undo() {
 // in to, synced, as ESE's JetExternalRestore expects of a backup program:
 // no second copy of a database of gigabytes, in time or in disk space. If
 // the plugin then refuses the restore, they are removed again.
-func stageRestore(cmd *cobra.Command, pf *pluginFlags, setDir string, m *host.Manifest, li ese.LogInfo, to, logDir, systemDir string, move bool) (protocol.RestoreResult, error) {
+func stageRestore(cmd *cobra.Command, pf *pluginFlags, setDir string, m *host.Manifest, li protocol.LogRange, to, logDir, systemDir string, move bool) (protocol.RestoreResult, error) {
 	client, err := pf.launch(cmd.Context(), cmd)
 	if err != nil {
 		return protocol.RestoreResult{}, err
@@ -340,7 +339,7 @@ func stageRestore(cmd *cobra.Command, pf *pluginFlags, setDir string, m *host.Ma
 					placed = append(placed, dst)
 				}
 			}
-			req.Databases = append(req.Databases, ese.RstMap{DatabaseName: src, NewDatabaseName: dst})
+			req.Databases = append(req.Databases, protocol.RestoreMap{DatabaseName: src, NewDatabaseName: dst})
 		}
 	}
 	res, err := client.Snapshotter().Restore(cmd.Context(), req)
