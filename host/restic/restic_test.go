@@ -127,11 +127,13 @@ func TestKillReachesWrappedRestic(t *testing.T) {
 	}
 	o := testRepo(t)
 	wrapper := filepath.Join(t.TempDir(), "restic-wrapper")
-	// The explicit <&0 keeps the shell from giving its background job
-	// /dev/null as stdin (POSIX, without job control): restic must read
-	// the pipe, so that only an orphan that outlives Kill ever sees its
-	// end and saves a snapshot.
-	script := "#!/bin/sh\n\"" + o.Binary + "\" \"$@\" <&0 &\nwait $!\n"
+	// Without job control a shell gives its background job /dev/null as
+	// stdin before any redirection of the job's own (POSIX), so the real
+	// stdin is kept on fd 3 first: restic must read the pipe, so that only
+	// an orphan that outlives Kill ever sees its end and saves a snapshot.
+	// (With /dev/null, restic saved an empty snapshot on its own whenever
+	// it got that far before Kill: the test was flaky under load.)
+	script := "#!/bin/sh\nexec 3<&0\n\"" + o.Binary + "\" \"$@\" <&3 3<&- &\nwait $!\n"
 	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +144,15 @@ func TestKillReachesWrappedRestic(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(500 * time.Millisecond) // the wrapper has started its restic
-	b.Kill()
+	killed := make(chan struct{})
+	go func() { b.Kill(); close(killed) }()
+	select {
+	case <-killed:
+	case <-time.After(20 * time.Second):
+		// Kill waits for restic's output to end; a restic that outlived
+		// the kill still holds it.
+		t.Fatal("Kill did not return: the wrapper's restic outlived the kill of its process group")
+	}
 	for range 8 { // an orphaned restic would save its snapshot within seconds
 		time.Sleep(time.Second)
 		snaps, err := Snapshots(context.Background(), o)
