@@ -22,6 +22,7 @@ var discard = protocol.ChunkWriterFunc(func(int64, []byte) error { return nil })
 func checkInfo(ctx context.Context, tgt Target) error {
 	info, err := tgt.Snapshotter.Info(ctx)
 	if err != nil {
+		//lint:ignore ST1005 the message begins with the protocol method that failed, Snapshotter.Info
 		return fmt.Errorf("Info: %w", err)
 	}
 	var errs []error
@@ -53,6 +54,7 @@ func checkInfo(ctx context.Context, tgt Target) error {
 func checkBeginRejectsKind(ctx context.Context, tgt Target) error {
 	info, err := tgt.Snapshotter.Info(ctx)
 	if err != nil {
+		//lint:ignore ST1005 the message begins with the protocol method that failed, Snapshotter.Info
 		return fmt.Errorf("Info: %w", err)
 	}
 	var errs []error
@@ -84,6 +86,7 @@ func backupCheck(k protocol.Kind) func(ctx context.Context, tgt Target) error {
 	return func(ctx context.Context, tgt Target) error {
 		info, err := tgt.Snapshotter.Info(ctx)
 		if err != nil {
+			//lint:ignore ST1005 the message begins with the protocol method that failed, Snapshotter.Info
 			return fmt.Errorf("Info: %w", err)
 		}
 		if !slices.Contains(targetKinds(tgt, info), k) {
@@ -124,6 +127,7 @@ func backupSession(ctx context.Context, se *session, info protocol.Info) error {
 	if _, err := se.s.Files(ctx, se.id); err != nil {
 		return wantCode(err, "Files after End", 0)
 	}
+	//lint:ignore ST1005 the message begins with the protocol method that failed, Snapshotter.Files
 	return errors.New("Files after End succeeded: an ended session must refuse further calls with a typed error (ese.ErrNoBackup, or gRPC FailedPrecondition)")
 }
 
@@ -170,6 +174,7 @@ func abortCheck(phase abortPhase) func(ctx context.Context, tgt Target) error {
 			case file == "" && err != nil:
 				return err
 			case !errors.Is(err, stop):
+				//lint:ignore ST1005 the message begins with the protocol method that failed, Snapshotter.Read
 				return fmt.Errorf("Read %q returned %v after its ChunkWriter failed with %q: stop at once and return the writer's error unchanged, so that the host sees why the stream ended", file, err, stop)
 			}
 		case abortAfterLastFiles:
@@ -429,12 +434,14 @@ func checkCancelMidRead(ctx context.Context, tgt Target) error {
 	select {
 	case r = <-done:
 	case <-time.After(cancelGrace):
+		//lint:ignore ST1005 the message begins with the protocol method that failed, Snapshotter.Read
 		return fmt.Errorf("Read did not return within %s after its context was cancelled: check ctx.Done() between chunks and return ctx.Err()", cancelGrace)
 	}
 	switch {
 	case r.file == "" && r.err != nil:
 		return r.err
 	case r.err == nil:
+		//lint:ignore ST1005 the message begins with the protocol method that failed, Snapshotter.Read
 		return fmt.Errorf("Read %q returned nil although its context was cancelled on its first chunk (asked for chunks of %d bytes): check ctx between chunks and return ctx.Err()", r.file, protocol.MinChunkBytes)
 	}
 	// The file is still unread, so Files would fail in a live session too;
@@ -484,12 +491,14 @@ func checkKeepalive(ctx context.Context, tgt Target) error {
 	}
 	defer se.cleanup(ctx)
 	if err := k.Keepalive(ctx, se.id); err != nil {
+		//lint:ignore ST1005 the message begins with the protocol method that failed, Snapshotter.Keepalive
 		return fmt.Errorf("Keepalive right after Begin: %w", err)
 	}
 	if _, err := se.readAll(ctx, p.info); err != nil {
 		return err
 	}
 	if err := k.Keepalive(ctx, se.id); err != nil {
+		//lint:ignore ST1005 the message begins with the protocol method that failed, Snapshotter.Keepalive
 		return fmt.Errorf("Keepalive after the last batch, before End: %w: the host sends it while its sink commits", err)
 	}
 	if _, err := se.end(ctx, protocol.OutcomeAborted, false); err != nil {

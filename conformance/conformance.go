@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"testing"
 	"time"
 
 	"github.com/esesnap/esesnap/protocol"
@@ -52,11 +51,12 @@ type Check struct {
 }
 
 // ErrSkip marks a check that does not apply to a target (for example the
-// restart check without Target.Restart); Run skips the subtest and RunAll
-// does not count it as failed.
+// restart check without Target.Restart); RunAll does not count it as
+// failed, and conformancetest.Run skips the subtest.
 var ErrSkip = errors.New("check skipped")
 
-// Checks returns every check, in the order Run and RunAll run them. Each
+// Checks returns every check, in the order RunAll (and conformancetest.Run)
+// runs them. Each
 // check starts its own sessions and ends them before it returns, so checks
 // can also run one by one.
 func Checks() []Check {
@@ -80,33 +80,6 @@ func Checks() []Check {
 		{"cancel-mid-read", checkCancelMidRead},
 		{"keepalive", checkKeepalive},
 		{"restart", checkRestart},
-	}
-}
-
-// Run runs every check against tgt as a subtest of t, for plugin authors'
-// own tests:
-//
-//	func TestConformance(t *testing.T) {
-//		conformance.Run(t, conformance.Target{
-//			Snapshotter: myplugin.New(logger),
-//			Source:      protocol.Source{InstanceDir: copyOfTestData(t)},
-//		})
-//	}
-func Run(t *testing.T, tgt Target) {
-	t.Helper()
-	if tgt.Snapshotter == nil {
-		t.Fatal("conformance: Target.Snapshotter is nil")
-	}
-	for _, c := range Checks() {
-		t.Run(c.Name, func(t *testing.T) {
-			err := c.Run(t.Context(), tgt)
-			switch {
-			case errors.Is(err, ErrSkip):
-				t.Skip(err)
-			case err != nil:
-				t.Fatal(err)
-			}
-		})
 	}
 }
 

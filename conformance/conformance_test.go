@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/esesnap/esesnap/conformance"
+	"github.com/esesnap/esesnap/conformance/conformancetest"
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/driver"
 	"github.com/esesnap/esesnap/ese/engine"
@@ -62,7 +63,7 @@ func TestESEDriver(t *testing.T) {
 		name := map[bool]string{false: "read-only", true: "writable"}[writable]
 		t.Run(name, func(t *testing.T) {
 			d := engineDriver(t, writable)
-			conformance.Run(t, conformance.Target{
+			conformancetest.Run(t, conformance.Target{
 				Snapshotter: d,
 				Source:      protocol.Source{InstanceDir: copySynthSmall(t)},
 				Restart: func() (protocol.Snapshotter, error) {
@@ -85,7 +86,7 @@ func TestDirsnap(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	conformance.Run(t, conformance.Target{
+	conformancetest.Run(t, conformance.Target{
 		Snapshotter: dirsnap.New(nil),
 		Source:      protocol.Source{InstanceDir: dir},
 		Restart:     func() (protocol.Snapshotter, error) { return dirsnap.New(nil), nil },

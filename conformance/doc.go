@@ -1,7 +1,8 @@
 // Package conformance checks that a protocol.Snapshotter keeps the snapshot
-// protocol, in-process or through a launched plugin process. Plugin authors
-// call Run from their own tests; `esesnap plugin-test` calls RunAll. Every
-// failure says what the plugin did and what it should do instead.
+// protocol, in-process or through a launched plugin process. It does not
+// import testing: `esesnap plugin-test` calls RunAll, and plugin authors call
+// conformancetest.Run from their own tests. Every failure says what the
+// plugin did and what it should do instead.
 //
 // The checks, in the order they run:
 //

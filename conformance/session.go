@@ -1,3 +1,5 @@
+//lint:file-ignore ST1005 the suite's messages begin with the Snapshotter method that failed (Info, Begin, Files, Read, End), as a plugin author reads them
+
 package conformance
 
 import (

@@ -209,7 +209,7 @@ func TestVerifyTarDamage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := good
+			var b []byte
 			if tt.edit != nil {
 				b = writeTar(t, tt.edit(readTar(t, good)))
 			} else {

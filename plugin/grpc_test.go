@@ -256,6 +256,7 @@ func dialInProcess(t *testing.T, srv snapshotv1.SnapshotServiceServer) protocol.
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	//lint:ignore SA1012 a nil done context means no plugin process to watch (the server runs in this process)
 	return newGRPCClient(nil, snapshotv1.NewSnapshotServiceClient(conn), nil)
 }
 

@@ -3,7 +3,6 @@ package plugin
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -271,20 +270,6 @@ func waitFor(d time.Duration, cond func() bool) bool {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return cond()
-}
-
-// errCode returns the JET_err of err (an *ese.Error in process, a
-// *protocol.Error of domain "jet" from a plugin process), or 0.
-func errCode(err error) ese.Code {
-	var e *ese.Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	var pe *protocol.Error
-	if errors.As(err, &pe) && pe.Domain == ese.Domain {
-		return ese.Code(pe.Code)
-	}
-	return 0
 }
 
 // genSet generates a clean synthetic set with a database of pages 4 KiB

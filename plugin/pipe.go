@@ -54,18 +54,6 @@ import (
 // the stream (with tuned windows) is the only path. A pipe belongs to one
 // plugin process and dies with it.
 
-// envDataFD names the environment variable that tells the plugin which
-// inherited file descriptor is its end of the data pipe.
-const envDataFD = "ESESNAP_DATA_FD"
-
-// pipeBytes is the pipe capacity asked for where the system allows it
-// (Linux): one default chunk, so the plugin can write a whole chunk while
-// the host is still hashing the previous one. Measured on 2 cores with
-// 1 MiB chunks: 64 KiB (the default) reaches about half the speed of a
-// plain read, 1 MiB about 0.85, and 2 or 4 MiB fall back to half again,
-// as the bytes leave the CPU caches before the host reads them.
-const pipeBytes = 1 << 20
-
 // deadlineWatch interrupts blocking I/O on a pollable file when ctx ends,
 // by moving the file's deadline to now.
 type deadlineWatch struct {

@@ -12,6 +12,10 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
+// envDataFD names the environment variable that tells the plugin which
+// inherited file descriptor is its end of the data pipe.
+const envDataFD = "ESESNAP_DATA_FD"
+
 // newHostPipe makes the data pipe for a plugin about to be started by cmd:
 // the write end goes to the child as an extra file, its descriptor number
 // in ESESNAP_DATA_FD. The caller closes the returned child end as soon as

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/esesnap/esesnap/conformance"
+	"github.com/esesnap/esesnap/conformance/conformancetest"
 	"github.com/esesnap/esesnap/examples/dirsnap"
 	"github.com/esesnap/esesnap/plugin"
 	"github.com/esesnap/esesnap/protocol"
@@ -213,7 +214,7 @@ func TestReadOfVanishedFile(t *testing.T) {
 
 func TestConformanceInProcess(t *testing.T) {
 	dir, _ := sourceDir(t, map[string]int{"big.bin": 1<<20 + 5, "small": 7, "empty": 0})
-	conformance.Run(t, conformance.Target{
+	conformancetest.Run(t, conformance.Target{
 		Snapshotter: dirsnap.New(nil),
 		Source:      protocol.Source{InstanceDir: dir},
 		Restart:     func() (protocol.Snapshotter, error) { return dirsnap.New(nil), nil },
@@ -259,7 +260,7 @@ func TestConformancePluginProcess(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			conformance.Run(t, conformance.Target{
+			conformancetest.Run(t, conformance.Target{
 				Snapshotter: c.Snapshotter(),
 				Source:      protocol.Source{InstanceDir: dir},
 				Restart: func() (protocol.Snapshotter, error) {

@@ -122,7 +122,6 @@ type Backup struct {
 
 	mu      sync.Mutex
 	summary *Summary
-	exitMsg string
 	waitErr error
 }
 

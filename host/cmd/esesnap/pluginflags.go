@@ -15,12 +15,11 @@ import (
 
 // pluginFlags are the flags that choose and start a plugin.
 type pluginFlags struct {
-	path     string
-	sha256   string
-	args     []string
-	env      []string
-	noPipe   bool
-	readOnly bool
+	path   string
+	sha256 string
+	args   []string
+	env    []string
+	noPipe bool
 }
 
 func (p *pluginFlags) register(cmd *cobra.Command) {

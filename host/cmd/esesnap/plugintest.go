@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/esesnap/esesnap/conformance"
-	"github.com/esesnap/esesnap/ese/synth"
 	"github.com/esesnap/esesnap/protocol"
 	"github.com/spf13/cobra"
 )
@@ -23,23 +21,16 @@ func newPluginTestCmd() *cobra.Command {
 		Short: "Run the conformance suite against any snapshot plugin binary",
 		Long: `plugin-test starts PLUGIN and checks that it behaves as the snapshot protocol
 requires: handshake, Info, a backup of every kind it offers, abort in each phase,
-illegal call orders, typed errors and cancellation. --source is what the plugin
-backs up (default: a synthetic ESE set generated in a temporary directory, which
-suits ESE plugins and directory plugins alike). Exit 1 when a check fails.`,
+illegal call orders, typed errors and cancellation. --source (required) is what
+the plugin backs up: the checks take real backups of it, which an ESE plugin
+records in the database headers with --writable, so give it a copy made for the
+test. Exit 1 when a check fails.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			log := loggerFrom(cmd)
 			pf.path = args[0]
 			if source == "" {
-				dir, err := os.MkdirTemp("", "esesnap-plugin-test-")
-				if err != nil {
-					return withCode(ExitError, err)
-				}
-				defer os.RemoveAll(dir)
-				if _, err := synth.Generate(cmd.Context(), synth.Options{Dir: dir, Pages: 2048, UsedPages: 1500, Seed: 1}); err != nil {
-					return withCode(ExitError, fmt.Errorf("generate a test set: %w", err))
-				}
-				source = dir
+				return usageError(errors.New("--source is required: what the plugin backs up (a copy made for the test)"))
 			}
 			out := cmd.OutOrStdout()
 			var sum pluginTestSummary
@@ -121,7 +112,7 @@ suits ESE plugins and directory plugins alike). Exit 1 when a check fails.`,
 		},
 	}
 	pf.register(cmd)
-	cmd.Flags().StringVar(&source, "source", "", "what the plugin backs up (default: a generated synthetic ESE set)")
+	cmd.Flags().StringVar(&source, "source", "", "what the plugin backs up (required; a copy made for the test)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON on stdout (logs stay on stderr)")
 	cmd.Flags().BoolVar(&writable, "writable", false, "pass the source option writable=true, as backup --writable does (the ESE plugin's esent backend refuses a read-only source)")
 	return cmd

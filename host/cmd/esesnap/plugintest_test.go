@@ -7,14 +7,26 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/esesnap/esesnap/ese/synth"
 )
 
 // TestPluginTestCommand runs `esesnap plugin-test` against two real plugin
 // processes: the ESE driver over the engine (this test binary as the
 // plugin) and the dirsnap example built from source. Both must pass; a
-// program that is no plugin must fail the handshake.
+// program that is no plugin must fail the handshake, and --source is
+// required.
 func TestPluginTestCommand(t *testing.T) {
+	// A synthetic ESE set suits the ESE plugin and dirsnap alike.
+	source := t.TempDir()
+	if _, err := synth.Generate(t.Context(), synth.Options{Dir: source, Pages: 2048, UsedPages: 1500, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
 	stdout, stderr, code := cli(t, "plugin-test", os.Args[0], "--plugin-env", testPluginEnv+"=1")
+	if code != ExitUsage || !strings.Contains(stderr, "--source is required") {
+		t.Fatalf("without --source: exit %d, want %d\n%s\n%s", code, ExitUsage, stdout, stderr)
+	}
+	stdout, stderr, code = cli(t, "plugin-test", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--source", source)
 	if code != ExitOK || !strings.Contains(stdout, "all checks passed") || !strings.Contains(stdout, "ok    backup-full") {
 		t.Fatalf("ESE plugin: exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -24,11 +36,11 @@ func TestPluginTestCommand(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build dirsnap-plugin: %v\n%s", err, out)
 	}
-	stdout, stderr, code = cli(t, "plugin-test", bin)
+	stdout, stderr, code = cli(t, "plugin-test", bin, "--source", source)
 	if code != ExitOK || !strings.Contains(stdout, "all checks passed") {
 		t.Fatalf("dirsnap plugin: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	stdout, stderr, code = cli(t, "plugin-test", bin, "--json")
+	stdout, stderr, code = cli(t, "plugin-test", bin, "--json", "--source", source)
 	var sum pluginTestSummary
 	if err := json.Unmarshal([]byte(stdout), &sum); err != nil || code != ExitOK || !sum.OK || sum.Failed != 0 || len(sum.Checks) < 10 || sum.Checks[0] != (checkJSON{Name: "handshake", Status: "ok"}) {
 		t.Fatalf("dirsnap plugin --json: exit %d, %v, %+v\n%s", code, err, sum, stderr)
@@ -38,11 +50,11 @@ func TestPluginTestCommand(t *testing.T) {
 	if err := os.WriteFile(notPlugin, []byte("#!/bin/sh\necho hello\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	stdout, _, code = cli(t, "plugin-test", notPlugin)
+	stdout, _, code = cli(t, "plugin-test", notPlugin, "--source", source)
 	if code != ExitVerifyFailed {
 		t.Fatalf("a program that is no plugin: exit %d\n%s", code, stdout)
 	}
-	stdout, _, code = cli(t, "plugin-test", notPlugin, "--json")
+	stdout, _, code = cli(t, "plugin-test", notPlugin, "--json", "--source", source)
 	sum = pluginTestSummary{}
 	if err := json.Unmarshal([]byte(stdout), &sum); err != nil || code != ExitVerifyFailed || sum.OK || len(sum.Checks) != 1 || sum.Checks[0].Status != "fail" {
 		t.Fatalf("a program that is no plugin, --json: exit %d, %v\n%s", code, err, stdout)
