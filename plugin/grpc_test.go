@@ -126,16 +126,16 @@ func TestTypedErrors(t *testing.T) {
 			}
 			_, err = readAll(ctx, s, id, files[0].Name, 64<<10)
 			// The adapter is generic: it rebuilds a *protocol.Error of
-			// domain "jet", which the ESE-aware host turns into an
-			// *ese.Error (package host registers ese.FromRemote).
-			var pe *protocol.Error
-			if !errors.As(err, &pe) || pe.Domain != ese.Domain || pe.Code != int64(ese.ErrReadVerifyFailure) ||
-				pe.Page != pgno || pe.File != files[0].Name || pe.Status != codes.DataLoss {
-				t.Fatalf("read of a damaged page: %v (%#v), want JET_errReadVerifyFailure naming %s page %d", err, pe, files[0].Name, pgno)
+			// domain "jet", which an ESE-aware host turns into an
+			// *ese.Error (package host registers ese.FromRemote; this
+			// test binary links host through the throughput benchmark, so
+			// the error may arrive decoded already).
+			if c := protocol.CodeOf(err); c != codes.DataLoss {
+				t.Fatalf("read of a damaged page: %v has gRPC code %v, want DataLoss", err, c)
 			}
 			var ee *ese.Error
-			if !errors.As(ese.FromRemote(pe), &ee) || ee.Code != ese.ErrReadVerifyFailure || ee.Page != pgno || ee.File != files[0].Name {
-				t.Fatalf("ese.FromRemote(%v) = %#v", pe, ee)
+			if !errors.As(ese.FromRemote(err), &ee) || ee.Code != ese.ErrReadVerifyFailure || ee.Page != pgno || ee.File != files[0].Name {
+				t.Fatalf("read of a damaged page: %v (%#v), want JET_errReadVerifyFailure naming %s page %d", err, ee, files[0].Name, pgno)
 			}
 			if pipe && !c.DataPipe() {
 				t.Fatal("a plugin error retired the data pipe; the stream ended in step and should keep it")
