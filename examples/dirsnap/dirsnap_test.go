@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -273,5 +274,21 @@ func TestConformancePluginProcess(t *testing.T) {
 				},
 			})
 		})
+	}
+}
+
+// TestNoOptions checks that dirsnap describes no options and refuses an
+// ESE option (such as log-dir, which an old host sent as a field) by name.
+func TestNoOptions(t *testing.T) {
+	dir, _ := sourceDir(t, map[string]int{"f": 1})
+	s := dirsnap.New(nil)
+	info, err := s.Info(t.Context())
+	if err != nil || len(info.Options) != 0 {
+		t.Fatalf("Info options %v, %v", info.Options, err)
+	}
+	_, err = s.Begin(t.Context(), protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{Location: dir, Options: map[string]string{"log-dir": dir}}})
+	wantCode(t, err, codes.InvalidArgument)
+	if !strings.Contains(err.Error(), `unknown option "log-dir": the plugin takes no options`) {
+		t.Fatalf("error %v", err)
 	}
 }
