@@ -293,7 +293,7 @@ func (m *memSnap) End(ctx context.Context, id string, req protocol.EndRequest) (
 	}
 	res := protocol.EndResult{Recorded: "memPrev"}
 	if m.fault == faultTruncatesUnasked {
-		res.TruncatedLogs = []string{"e00.log"}
+		res.Truncated = []string{"e00.log"}
 	}
 	m.finish(s, false, res)
 	return res, nil

@@ -121,8 +121,8 @@ func backupSession(ctx context.Context, se *session, info protocol.Info) error {
 	if err != nil {
 		return fmt.Errorf("End(succeeded) after all %d files were read: %w", n, err)
 	}
-	if len(res.TruncatedLogs) > 0 {
-		return fmt.Errorf("End(succeeded) without TruncateLogs deleted %v: truncate logs only when the host asks", res.TruncatedLogs)
+	if len(res.Truncated) > 0 {
+		return fmt.Errorf("End(succeeded) without TruncateLogs deleted %v: truncate logs only when the host asks", res.Truncated)
 	}
 	if _, err := se.s.Files(ctx, se.id); err != nil {
 		return wantCode(err, "Files after End", 0)
@@ -186,8 +186,8 @@ func abortCheck(phase abortPhase) func(ctx context.Context, tgt Target) error {
 		if err != nil {
 			return fmt.Errorf("End(aborted) %s: %w: End must accept an abort in any state of the session, since the host sends one on every failure path", when, err)
 		}
-		if res.Recorded != "" || len(res.TruncatedLogs) > 0 {
-			return fmt.Errorf("End(aborted) %s recorded %q and truncated %v: an aborted backup records and truncates nothing", when, res.Recorded, res.TruncatedLogs)
+		if res.Recorded != "" || len(res.Truncated) > 0 {
+			return fmt.Errorf("End(aborted) %s recorded %q and truncated %v: an aborted backup records and truncates nothing", when, res.Recorded, res.Truncated)
 		}
 		return beginAgain(ctx, tgt.Snapshotter, tgt.Source, p.kind, "End(aborted) "+when)
 	}
@@ -342,8 +342,8 @@ func checkEndSucceededEarly(ctx context.Context, tgt Target) error {
 	if err := wantCode(err, "End(succeeded) before the files of the batch were read", 0); err != nil {
 		return fmt.Errorf("%w (the backup is incomplete; ese.ErrInvalidBackupSequence says so)", err)
 	}
-	if res.Recorded != "" || len(res.TruncatedLogs) > 0 {
-		return fmt.Errorf("End(succeeded) failed but recorded %q and truncated %v: an incomplete backup records and truncates nothing", res.Recorded, res.TruncatedLogs)
+	if res.Recorded != "" || len(res.Truncated) > 0 {
+		return fmt.Errorf("End(succeeded) failed but recorded %q and truncated %v: an incomplete backup records and truncates nothing", res.Recorded, res.Truncated)
 	}
 	if _, err := se.end(ctx, protocol.OutcomeAborted, false); err != nil {
 		return fmt.Errorf("End(aborted) after a failed End(succeeded): %w: End must accept an abort in any state of the session", err)
@@ -372,8 +372,8 @@ func checkEndTwice(ctx context.Context, tgt Target) error {
 		if err := wantCode(err, "End(succeeded) after End(aborted)", 0); err != nil {
 			return err
 		}
-	} else if res.Recorded != "" || len(res.TruncatedLogs) > 0 {
-		return fmt.Errorf("End(succeeded) after End(aborted) recorded %q and truncated %v: a session that was aborted stays aborted; fail the second End or repeat the first one's result", res.Recorded, res.TruncatedLogs)
+	} else if res.Recorded != "" || len(res.Truncated) > 0 {
+		return fmt.Errorf("End(succeeded) after End(aborted) recorded %q and truncated %v: a session that was aborted stays aborted; fail the second End or repeat the first one's result", res.Recorded, res.Truncated)
 	}
 	if err := beginAgain(ctx, tgt.Snapshotter, tgt.Source, p.kind, "End(aborted) and a second End"); err != nil {
 		return err
@@ -397,8 +397,8 @@ func checkEndTwice(ctx context.Context, tgt Target) error {
 		if err := wantCode(err, "End(aborted) after End(succeeded)", 0); err != nil {
 			return err
 		}
-	} else if again.Recorded != first.Recorded || !slices.Equal(again.TruncatedLogs, first.TruncatedLogs) {
-		return fmt.Errorf("End(aborted) after End(succeeded) reported recorded %q, truncated %v where the first End reported %q, %v: a repeated End returns the first one's result or fails", again.Recorded, again.TruncatedLogs, first.Recorded, first.TruncatedLogs)
+	} else if again.Recorded != first.Recorded || !slices.Equal(again.Truncated, first.Truncated) {
+		return fmt.Errorf("End(aborted) after End(succeeded) reported recorded %q, truncated %v where the first End reported %q, %v: a repeated End returns the first one's result or fails", again.Recorded, again.Truncated, first.Recorded, first.Truncated)
 	}
 	return beginAgain(ctx, tgt.Snapshotter, tgt.Source, p.kind, "End(succeeded) and a second End")
 }
@@ -464,8 +464,8 @@ func checkCancelMidRead(ctx context.Context, tgt Target) error {
 	if err := wantCode(err, "End(succeeded) of the session ended by a cancelled Read", 0); err != nil {
 		return fmt.Errorf("%w: a session the plugin aborted never ends succeeded", err)
 	}
-	if res.Recorded != "" || len(res.TruncatedLogs) > 0 {
-		return fmt.Errorf("End(succeeded) of an aborted session failed but recorded %q and truncated %v", res.Recorded, res.TruncatedLogs)
+	if res.Recorded != "" || len(res.Truncated) > 0 {
+		return fmt.Errorf("End(succeeded) of an aborted session failed but recorded %q and truncated %v", res.Recorded, res.Truncated)
 	}
 	if _, err := se.end(ctx, protocol.OutcomeAborted, false); err != nil {
 		return fmt.Errorf("End(aborted) after a cancelled Read: %w: End must accept an abort in any state of the session", err)

@@ -46,7 +46,7 @@ func engineDriver(t *testing.T, writable bool) *driver.Driver {
 		Name:    "esesnap-ese",
 		Version: "0.0.0-test",
 		Open: func(ctx context.Context, src protocol.Source) (*driver.Instance, error) {
-			in, err := engine.Open(engine.Config{LogDir: src.InstanceDir, Writable: writable})
+			in, err := engine.Open(engine.Config{LogDir: src.Location, Writable: writable})
 			if err != nil {
 				return nil, err
 			}
@@ -65,7 +65,7 @@ func TestESEDriver(t *testing.T) {
 			d := engineDriver(t, writable)
 			conformancetest.Run(t, conformance.Target{
 				Snapshotter: d,
-				Source:      protocol.Source{InstanceDir: copySynthSmall(t)},
+				Source:      protocol.Source{Location: copySynthSmall(t)},
 				Restart: func() (protocol.Snapshotter, error) {
 					// Close is what the plugin process does when it dies
 					// with its host: it aborts every session.
@@ -88,7 +88,7 @@ func TestDirsnap(t *testing.T) {
 	}
 	conformancetest.Run(t, conformance.Target{
 		Snapshotter: dirsnap.New(nil),
-		Source:      protocol.Source{InstanceDir: dir},
+		Source:      protocol.Source{Location: dir},
 		Restart:     func() (protocol.Snapshotter, error) { return dirsnap.New(nil), nil },
 	})
 }
@@ -99,7 +99,7 @@ func TestESEDriverIncremental(t *testing.T) {
 	dir := copySynthSmall(t)
 	d := engineDriver(t, true)
 	ctx := t.Context()
-	id, err := d.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: dir}})
+	id, err := d.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{Location: dir}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestESEDriverIncremental(t *testing.T) {
 	kinds := []protocol.Kind{protocol.KindIncremental, protocol.KindDifferential}
 	failed := conformance.RunAll(ctx, conformance.Target{
 		Snapshotter: d,
-		Source:      protocol.Source{InstanceDir: dir},
+		Source:      protocol.Source{Location: dir},
 		Kinds:       kinds,
 	}, func(name string, err error, elapsed time.Duration) {
 		switch {

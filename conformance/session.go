@@ -314,8 +314,8 @@ func goName(c ese.Code) string {
 
 // describe names a source in messages.
 func describe(src protocol.Source) string {
-	if src.InstanceDir == "" {
+	if src.Location == "" {
 		return "the source"
 	}
-	return fmt.Sprintf("%q", src.InstanceDir)
+	return fmt.Sprintf("%q", src.Location)
 }

@@ -27,8 +27,8 @@ const ToolName = "esesnap"
 type BackupRequest struct {
 	// Kind is the backup kind; the plugin must list it in Info.Kinds.
 	Kind protocol.Kind
-	// Source is passed to Begin and recorded in the manifest (without its
-	// Options, which may hold secrets).
+	// Source is passed to Begin and recorded in the manifest: its location
+	// and only the options the plugin's Info lists as not secret.
 	Source protocol.Source
 	// Description is a free text recorded in the manifest, such as the
 	// host name and service the backup is of.
@@ -130,9 +130,9 @@ func (e *EndError) Unwrap() error { return e.Err }
 // truncated and whether the backup is recorded.
 func (e *EndError) Outcome() string {
 	trunc := "no log was truncated"
-	if n := len(e.End.TruncatedLogs); n > 0 {
+	if n := len(e.End.Truncated); n > 0 {
 		names := make([]string, n)
-		for i, l := range e.End.TruncatedLogs {
+		for i, l := range e.End.Truncated {
 			names[i] = BaseName(l)
 		}
 		trunc = fmt.Sprintf("%d log(s) were truncated: %s", n, strings.Join(names, " "))
@@ -337,16 +337,9 @@ func (b *backupRun) run() (*Result, error) {
 		TruncateRequested: req.TruncateLogs,
 		Started:           started,
 		Finished:          b.o.now().UTC(),
-		Source: SourceInfo{
-			Description: req.Description,
-			InstanceDir: req.Source.InstanceDir,
-			LogDir:      req.Source.LogDir,
-			SystemDir:   req.Source.SystemDir,
-			BaseName:    req.Source.BaseName,
-			Databases:   req.Source.Databases,
-		},
-		Files:    files,
-		Complete: true,
+		Source:            recordedSource(req.Description, req.Source, info),
+		Files:             files,
+		Complete:          true,
 	}
 	if m.Files == nil {
 		m.Files = []ManifestFile{}

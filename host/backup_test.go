@@ -227,7 +227,7 @@ func TestEndAfterCommit(t *testing.T) {
 			t.Fatalf("events %v: End before Commit", f.events.list())
 		}
 		if res.Manifest.TruncateRequested != truncate || res.End.Recorded != "bkinfoFullPrev" ||
-			(len(res.End.TruncatedLogs) == 1) != truncate {
+			(len(res.End.Truncated) == 1) != truncate {
 			t.Fatalf("result %+v", res)
 		}
 	}

@@ -27,7 +27,7 @@ func TestAssembleChain(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := BackupRequest{Kind: kind, Source: protocol.Source{InstanceDir: set.Dir, Options: map[string]string{"writable": "true"}}, TruncateLogs: true}
+		req := BackupRequest{Kind: kind, Source: protocol.Source{Location: set.Dir, Options: map[string]string{"writable": "true"}}, TruncateLogs: true}
 		if _, err := Backup(ctx, d, req, sink); err != nil {
 			t.Fatalf("%s backup: %v", kind, err)
 		}

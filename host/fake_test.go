@@ -195,7 +195,7 @@ func (f *fakeSnapshotter) End(ctx context.Context, session string, req protocol.
 	}
 	res := protocol.EndResult{Recorded: "bkinfoFullPrev"}
 	if req.Outcome == protocol.OutcomeSucceeded && req.TruncateLogs {
-		res.TruncatedLogs = []string{`C:\sru\SRU00000.log`}
+		res.Truncated = []string{`C:\sru\SRU00000.log`}
 	}
 	return res, nil
 }

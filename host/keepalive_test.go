@@ -22,7 +22,7 @@ func shortIdleDriver(t testing.TB, idle time.Duration) *driver.Driver {
 	d := driver.New(driver.Config{
 		Name: "esesnap-ese", Version: "test",
 		Open: func(ctx context.Context, src protocol.Source) (*driver.Instance, error) {
-			in, err := engine.Open(engine.Config{LogDir: src.InstanceDir, Writable: true})
+			in, err := engine.Open(engine.Config{LogDir: src.Location, Writable: true})
 			if err != nil {
 				return nil, err
 			}
@@ -75,7 +75,7 @@ func TestKeepaliveDuringSlowCommit(t *testing.T) {
 				t.Fatal(err)
 			}
 			sink := slowSinkDouble{Sink: dir, commitDelay: 5 * idle}
-			req := BackupRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: set.Dir}, TruncateLogs: true}
+			req := BackupRequest{Kind: protocol.KindFull, Source: protocol.Source{Location: set.Dir}, TruncateLogs: true}
 			res, err := Backup(context.Background(), d, req, sink, WithKeepalive(tc.keepalive))
 			if res == nil {
 				t.Fatalf("no result: %v (the set was committed in both cases)", err)
@@ -88,7 +88,7 @@ func TestKeepaliveDuringSlowCommit(t *testing.T) {
 				if err != nil {
 					t.Fatalf("backup with keepalive: %v", err)
 				}
-				if res.End.Recorded != engine.RecordFull || len(res.End.TruncatedLogs) == 0 || hdr.BKInfoFullPrev.GenLow == 0 {
+				if res.End.Recorded != engine.RecordFull || len(res.End.Truncated) == 0 || hdr.BKInfoFullPrev.GenLow == 0 {
 					t.Fatalf("End = %+v, header full-prev %+v: want recorded and truncated", res.End, hdr.BKInfoFullPrev)
 				}
 				return
@@ -97,7 +97,7 @@ func TestKeepaliveDuringSlowCommit(t *testing.T) {
 			if !errors.As(err, &ee) || !errors.Is(err, ese.ErrBackupAbortByServer) {
 				t.Fatalf("backup without keepalive: %v, want an *EndError with JET_errBackupAbortByServer", err)
 			}
-			if res.End.Recorded != "" || len(res.End.TruncatedLogs) != 0 || hdr.BKInfoFullPrev.GenLow != 0 {
+			if res.End.Recorded != "" || len(res.End.Truncated) != 0 || hdr.BKInfoFullPrev.GenLow != 0 {
 				t.Fatalf("End = %+v, header full-prev %+v: want nothing recorded or truncated", res.End, hdr.BKInfoFullPrev)
 			}
 			if want := "no log was truncated; the backup is not recorded"; ee.Outcome() != want {
@@ -142,7 +142,7 @@ func TestNoCommitForAbortedSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := BackupRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: set.Dir}, TruncateLogs: true}
+	req := BackupRequest{Kind: protocol.KindFull, Source: protocol.Source{Location: set.Dir}, TruncateLogs: true}
 	res, err := Backup(context.Background(), d, req, sink)
 	if res != nil || !errors.Is(err, ese.ErrBackupAbortByServer) {
 		t.Fatalf("Backup = %+v, %v; want no set and JET_errBackupAbortByServer", res, err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
 	"strings"
 	"time"
@@ -75,15 +76,56 @@ type Component struct {
 	Version string `json:"version"`
 }
 
-// SourceInfo records the source of a backup as the host requested it.
-// Plugin options are not recorded because they may hold secrets.
+// SourceInfo records the source of a backup as the host requested it: its
+// location and the options the plugin describes as not secret (an option
+// the plugin's Info does not list, or lists as Secret, is never recorded:
+// options may hold secrets). Sets written before options existed have the
+// ESE fields InstanceDir, LogDir, SystemDir, BaseName and Databases
+// instead; they are still read, never written.
 type SourceInfo struct {
-	Description string   `json:"description,omitempty"`
-	InstanceDir string   `json:"instance_dir,omitempty"`
-	LogDir      string   `json:"log_dir,omitempty"`
-	SystemDir   string   `json:"system_dir,omitempty"`
-	BaseName    string   `json:"base_name,omitempty"`
-	Databases   []string `json:"databases,omitempty"`
+	Description string            `json:"description,omitempty"`
+	Location    string            `json:"location,omitempty"`
+	Options     map[string]string `json:"options,omitempty"`
+
+	InstanceDir string   `json:"instance_dir,omitempty"` // older sets: the location
+	LogDir      string   `json:"log_dir,omitempty"`      // older sets: option log-dir
+	SystemDir   string   `json:"system_dir,omitempty"`   // older sets: option system-dir
+	BaseName    string   `json:"base_name,omitempty"`    // older sets: option base-name
+	Databases   []string `json:"databases,omitempty"`    // older sets: option database
+}
+
+// Source returns the recorded source as location and options, for a set of
+// either form.
+func (s SourceInfo) Source() protocol.Source {
+	src := protocol.Source{Location: s.Location, Options: maps.Clone(s.Options)}
+	if src.Location == "" {
+		src.Location = s.InstanceDir
+	}
+	for k, v := range map[string]string{protocol.OptLogDir: s.LogDir, protocol.OptSystemDir: s.SystemDir,
+		protocol.OptBaseName: s.BaseName, protocol.OptDatabase: protocol.JoinList(s.Databases)} {
+		if _, ok := src.Options[k]; !ok && v != "" {
+			if src.Options == nil {
+				src.Options = map[string]string{}
+			}
+			src.Options[k] = v
+		}
+	}
+	return src
+}
+
+// recordedSource is what a manifest records of src: the location and the
+// options info lists and does not mark Secret.
+func recordedSource(description string, src protocol.Source, info protocol.Info) SourceInfo {
+	si := SourceInfo{Description: description, Location: src.Location}
+	for k, v := range src.Options {
+		if o, ok := info.Option(k); ok && !o.Secret {
+			if si.Options == nil {
+				si.Options = map[string]string{}
+			}
+			si.Options[k] = v
+		}
+	}
+	return si
 }
 
 // ManifestFile is one file of a backup set.

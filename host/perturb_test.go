@@ -28,7 +28,7 @@ func readOnlyDriver(t testing.TB) *driver.Driver {
 	d := driver.New(driver.Config{
 		Name: "esesnap-ese", Version: "test",
 		Open: func(ctx context.Context, src protocol.Source) (*driver.Instance, error) {
-			in, err := engine.Open(engine.Config{LogDir: src.InstanceDir})
+			in, err := engine.Open(engine.Config{LogDir: src.Location})
 			if err != nil {
 				return nil, err
 			}
@@ -193,7 +193,7 @@ func TestPerturbedInstances(t *testing.T) {
 					t.Fatal(err)
 				}
 				ctx := context.Background()
-				_, err = Backup(ctx, d, BackupRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: src}}, sink)
+				_, err = Backup(ctx, d, BackupRequest{Kind: protocol.KindFull, Source: protocol.Source{Location: src}}, sink)
 				if after := digest(t, src); !reflect.DeepEqual(before, after) {
 					t.Fatalf("the backup changed the source")
 				}
@@ -250,8 +250,8 @@ func stageSet(t *testing.T, d protocol.Snapshotter, set string, m *Manifest) {
 	t.Helper()
 	to := t.TempDir()
 	logDir := filepath.Join(to, "logs")
-	req := protocol.RestoreRequest{BackupSetDir: set, LogDir: logDir, SystemDir: logDir,
-		Logs: protocol.LogRange{GenLow: m.ESE.GenLow, GenHigh: m.ESE.GenHigh, BaseName: m.ESE.BaseName}}
+	req := protocol.RestoreRequest{BackupSetDir: set, Options: map[string]string{"log-dir": logDir, "system-dir": logDir},
+		Metadata: []protocol.Metadata{protocol.LogRange{GenLow: m.ESE.GenLow, GenHigh: m.ESE.GenHigh, BaseName: m.ESE.BaseName}.Metadata()}}
 	for _, f := range m.Files {
 		if f.Role == protocol.RoleDatabase {
 			req.Databases = append(req.Databases, protocol.RestoreMap{DatabaseName: filepath.Join(set, f.Name), NewDatabaseName: filepath.Join(to, f.Name)})
@@ -320,7 +320,7 @@ func TestBackupRefusesSetThatWouldNotVerify(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := Backup(context.Background(), d, BackupRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: src}}, sink)
+			res, err := Backup(context.Background(), d, BackupRequest{Kind: protocol.KindFull, Source: protocol.Source{Location: src}}, sink)
 			if err == nil || res != nil {
 				t.Fatalf("a set missing a log was committed (result %v, error %v)", res, err)
 			}
@@ -347,7 +347,7 @@ func TestCollectorMatchesVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Backup(context.Background(), d, BackupRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: src}}, sink)
+	res, err := Backup(context.Background(), d, BackupRequest{Kind: protocol.KindFull, Source: protocol.Source{Location: src}}, sink)
 	if err != nil {
 		t.Fatal(err)
 	}

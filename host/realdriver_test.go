@@ -52,7 +52,7 @@ func headerOf(t testing.TB, path string) *format.DBHeader {
 func TestDriverFullThenIncremental(t *testing.T) {
 	set := dirtySet(t)
 	d := engineDriver(t)
-	src := protocol.Source{InstanceDir: set.Dir}
+	src := protocol.Source{Location: set.Dir}
 
 	full := filepath.Join(t.TempDir(), "full")
 	sink, err := NewDirSink(full)
@@ -63,14 +63,14 @@ func TestDriverFullThenIncremental(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.End.Recorded != "bkinfoFullPrev" || len(res.End.TruncatedLogs) == 0 || !res.Manifest.TruncateRequested {
+	if res.End.Recorded != "bkinfoFullPrev" || len(res.End.Truncated) == 0 || !res.Manifest.TruncateRequested {
 		t.Fatalf("end %+v", res.End)
 	}
 	e := res.Manifest.ESE
-	if e == nil || e.GenLow != res.End.Logs.GenLow || e.GenHigh != res.End.Logs.GenHigh || e.BaseName != "edb" {
-		t.Fatalf("ESE metadata %+v, End logs %+v", e, res.End.Logs)
+	if e == nil || e.GenLow != res.End.LogRange().GenLow || e.GenHigh != res.End.LogRange().GenHigh || e.BaseName != "edb" {
+		t.Fatalf("ESE metadata %+v, End logs %+v", e, res.End.LogRange())
 	}
-	for _, l := range res.End.TruncatedLogs {
+	for _, l := range res.End.Truncated {
 		if _, err := os.Stat(l); !errors.Is(err, os.ErrNotExist) {
 			t.Fatalf("truncated log %s still exists", l)
 		}
@@ -131,7 +131,7 @@ func TestDriverAbortLeavesSourceAlone(t *testing.T) {
 					return &cancelWriter{WriteCloser: w, after: 50_000, cancel: cancel}
 				}}
 			}
-			_, err := Backup(ctx, engineDriver(t), BackupRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: set.Dir}, TruncateLogs: true}, sink)
+			_, err := Backup(ctx, engineDriver(t), BackupRequest{Kind: protocol.KindFull, Source: protocol.Source{Location: set.Dir}, TruncateLogs: true}, sink)
 			want := map[string]error{"sink full": errNoSpace, "cancelled": context.Canceled}[name]
 			if !errors.Is(err, want) {
 				t.Fatalf("error %v, want %v", err, want)
@@ -178,7 +178,7 @@ func TestDriverRealSets(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := Backup(context.Background(), d, BackupRequest{Kind: protocol.KindCopy, Source: protocol.Source{InstanceDir: mk(t)}}, NewTarSink(out))
+			res, err := Backup(context.Background(), d, BackupRequest{Kind: protocol.KindCopy, Source: protocol.Source{Location: mk(t)}}, NewTarSink(out))
 			out.Close()
 			if err != nil {
 				t.Fatal(err)
@@ -190,8 +190,8 @@ func TestDriverRealSets(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(rep.Databases) == 0 || rep.Logs == 0 || rep.GenLow != res.End.Logs.GenLow || rep.GenHigh != res.End.Logs.GenHigh {
-				t.Fatalf("report %+v, end logs %+v", rep, res.End.Logs)
+			if len(rep.Databases) == 0 || rep.Logs == 0 || rep.GenLow != res.End.LogRange().GenLow || rep.GenHigh != res.End.LogRange().GenHigh {
+				t.Fatalf("report %+v, end logs %+v", rep, res.End.LogRange())
 			}
 		})
 	}

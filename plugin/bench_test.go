@@ -75,7 +75,7 @@ func BenchmarkPluginThroughput(b *testing.B) {
 		return func() (int64, error) {
 			sink := &host.NullSink{}
 			res, err := host.Backup(context.Background(), s, host.BackupRequest{
-				Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: set.Dir},
+				Kind: protocol.KindFull, Source: protocol.Source{Location: set.Dir},
 			}, sink)
 			if err != nil {
 				return sink.Bytes, err
@@ -124,7 +124,7 @@ func BenchmarkPluginThroughput(b *testing.B) {
 // were streamed: the transport alone, without host.Backup.
 func hashBackup(s protocol.Snapshotter, dir string) (int64, error) {
 	ctx := context.Background()
-	id, err := s.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{InstanceDir: dir}})
+	id, err := s.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{Location: dir}})
 	if err != nil {
 		return 0, err
 	}

@@ -110,7 +110,7 @@ func TestRealPluginBinary(t *testing.T) {
 				t.Fatalf("%s: %d bytes from the binary, %d in-process", name, len(g), len(w))
 			}
 		}
-		if got.end.Logs.GenLow == 0 || got.end.Logs.BaseName != "edb" {
+		if got.end.LogRange().GenLow == 0 || got.end.LogRange().BaseName != "edb" {
 			t.Fatalf("end result %+v", got.end)
 		}
 
@@ -125,9 +125,8 @@ func TestRealPluginBinary(t *testing.T) {
 		res, err := s.Restore(ctx, protocol.RestoreRequest{
 			BackupSetDir: set,
 			Databases:    []protocol.RestoreMap{{DatabaseName: "synth.edb", NewDatabaseName: filepath.Join(target, "synth.edb")}},
-			LogDir:       filepath.Join(target, "logs"),
-			SystemDir:    target,
-			Logs:         got.end.Logs,
+			Options:      map[string]string{"log-dir": filepath.Join(target, "logs"), "system-dir": target},
+			Metadata:     got.end.Metadata,
 		})
 		if err != nil {
 			t.Fatalf("restore: %v", err)
@@ -139,7 +138,7 @@ func TestRealPluginBinary(t *testing.T) {
 		if err != nil || !bytes.Equal(staged, got.files["synth.edb"]) {
 			t.Fatalf("staged database: %d bytes, %v", len(staged), err)
 		}
-		firstLog := format.LogFileName("edb", got.end.Logs.GenLow, ".log", false)
+		firstLog := format.LogFileName("edb", got.end.LogRange().GenLow, ".log", false)
 		if _, err := os.Stat(filepath.Join(target, "logs", firstLog)); err != nil {
 			t.Fatalf("staged log: %v", err)
 		}
@@ -149,12 +148,12 @@ func TestRealPluginBinary(t *testing.T) {
 		ctx := context.Background()
 		dir := copySynthSmall(t)
 		s := launch(t)
-		_, err := s.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{InstanceDir: dir, Options: map[string]string{"instance": "NTDS"}}})
+		_, err := s.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{Location: dir, Options: map[string]string{"instance": "NTDS"}}})
 		if !errors.Is(err, ese.ErrInvalidParameter) || !strings.Contains(err.Error(), "instance") {
 			t.Fatalf("unknown option: %v, want JET_errInvalidParameter naming it", err)
 		}
 		ro := launch(t, "--read-only")
-		_, err = ro.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: dir, Options: map[string]string{"writable": "true"}}})
+		_, err = ro.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{Location: dir, Options: map[string]string{"writable": "true"}}})
 		if !errors.Is(err, ese.ErrFileAccessDenied) {
 			t.Fatalf("writable Begin on a --read-only plugin: %v, want JET_errFileAccessDenied", err)
 		}
@@ -162,7 +161,7 @@ func TestRealPluginBinary(t *testing.T) {
 		if err != nil || info.Has(protocol.CapabilityRestore) {
 			t.Fatalf("a --read-only plugin offers restore: %+v %v", info, err)
 		}
-		id, err := ro.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{InstanceDir: dir}})
+		id, err := ro.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{Location: dir}})
 		if err != nil {
 			t.Fatalf("read-only Begin on a --read-only plugin: %v", err)
 		}

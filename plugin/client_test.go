@@ -96,7 +96,7 @@ func TestKillMidStream(t *testing.T) {
 			s := c.Snapshotter()
 			ctx := context.Background()
 			dir := genSet(t, 8192)
-			id, err := s.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{InstanceDir: dir}})
+			id, err := s.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{Location: dir}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -183,7 +183,7 @@ func runHostHelper() int {
 		return 1
 	}
 	s := c.Snapshotter()
-	id, err := s.Begin(context.Background(), protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{InstanceDir: os.Getenv(envHostDir)}})
+	id, err := s.Begin(context.Background(), protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{Location: os.Getenv(envHostDir)}})
 	if err == nil {
 		_, err = s.Files(context.Background(), id)
 	}

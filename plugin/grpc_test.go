@@ -98,7 +98,7 @@ func TestTypedErrors(t *testing.T) {
 			}
 
 			dir := copySynthSmall(t)
-			src := protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{InstanceDir: dir}}
+			src := protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{Location: dir}}
 			id, err := s.Begin(ctx, src)
 			if err != nil {
 				t.Fatal(err)
@@ -189,7 +189,7 @@ func TestCancelAbortsSession(t *testing.T) {
 			c := launchHelper(t, helperEngine, pipe)
 			s := c.Snapshotter()
 			dir := genSet(t, 8192)
-			src := protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{InstanceDir: dir}}
+			src := protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{Location: dir}}
 			id, err := s.Begin(context.Background(), src)
 			if err != nil {
 				t.Fatal(err)
@@ -286,7 +286,7 @@ func (b *badServer) End(ctx context.Context, req *snapshotv1.End_Request) (*snap
 type endWithError struct{ panicDouble }
 
 func (endWithError) End(context.Context, string, protocol.EndRequest) (protocol.EndResult, error) {
-	return protocol.EndResult{Recorded: "bkinfoFullPrev", Logs: protocol.LogRange{GenLow: 1, GenHigh: 4, BaseName: "edb"}, Warnings: []string{"logs were not truncated"}},
+	return protocol.EndResult{Recorded: "bkinfoFullPrev", Metadata: []protocol.Metadata{protocol.LogRange{GenLow: 1, GenHigh: 4, BaseName: "edb"}.Metadata()}, Warnings: []string{"logs were not truncated"}},
 		&ese.Error{Code: ese.ErrLogDiskFull, Op: "JetTruncateLogInstance"}
 }
 
@@ -323,7 +323,7 @@ func TestEndResultWithError(t *testing.T) {
 	if !errors.Is(err, ese.ErrLogDiskFull) {
 		t.Fatalf("End error %v, want JET_errLogDiskFull", err)
 	}
-	if res.Recorded != "bkinfoFullPrev" || res.Logs.GenHigh != 4 || len(res.Warnings) != 1 {
+	if res.Recorded != "bkinfoFullPrev" || res.LogRange().GenHigh != 4 || len(res.Warnings) != 1 {
 		t.Fatalf("End result lost: %+v", res)
 	}
 }

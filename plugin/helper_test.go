@@ -75,7 +75,7 @@ func runHelper(mode string) int {
 }
 
 // engineDriver is the driver the helper plugin serves and the tests run
-// in-process as the reference: the engine over Source.InstanceDir,
+// in-process as the reference: the engine over Source.Location,
 // writable when Options["writable"] is "true", with a fixed clock and no
 // read retries.
 func engineDriver(log hclog.Logger) *driver.Driver {
@@ -85,7 +85,7 @@ func engineDriver(log hclog.Logger) *driver.Driver {
 		Open: func(ctx context.Context, src protocol.Source) (*driver.Instance, error) {
 			writable := src.Options["writable"] == "true"
 			in, err := engine.Open(engine.Config{
-				LogDir:   src.InstanceDir,
+				LogDir:   src.Location,
 				Writable: writable,
 				Now:      func() time.Time { return fixedNow },
 				Logger:   log,
@@ -213,7 +213,7 @@ type backupResult struct {
 func runBackup(t testing.TB, s protocol.Snapshotter, dir string, kind protocol.Kind, chunk int, outcome protocol.Outcome) backupResult {
 	t.Helper()
 	ctx := context.Background()
-	id, err := s.Begin(ctx, protocol.BeginRequest{Kind: kind, Source: protocol.Source{InstanceDir: dir}})
+	id, err := s.Begin(ctx, protocol.BeginRequest{Kind: kind, Source: protocol.Source{Location: dir}})
 	if err != nil {
 		t.Fatalf("begin: %v", err)
 	}

@@ -6,25 +6,17 @@ type BeginRequest struct {
 	Source Source // what to back up
 }
 
-// Source names what a session backs up. A plugin uses the fields that apply
-// to it; the ESE meaning is given for each.
+// Source names what a session backs up: a location and the plugin's options,
+// described by Info.Options. The protocol gives neither a meaning; for ESE
+// the location is the instance directory and the options name the log and
+// checkpoint directories, the base name and the databases.
 type Source struct {
-	// InstanceDir is the directory of the instance's files (for an ESE file
-	// set at rest, the directory holding databases, logs and checkpoint).
-	InstanceDir string
-	// LogDir is the log directory (JET_paramLogFilePath); empty means
-	// InstanceDir.
-	LogDir string
-	// SystemDir is the checkpoint directory (JET_paramSystemPath); empty
-	// means InstanceDir.
-	SystemDir string
-	// BaseName is the three-character prefix of log and checkpoint files
-	// (JET_paramBaseName), such as "edb"; empty means the plugin's default.
-	BaseName string
-	// Databases lists the database files to back up; empty means every
-	// attached database.
-	Databases []string
-	// Options holds plugin-specific settings; a plugin rejects keys it does
-	// not know.
+	// Location is what to back up, in the plugin's terms: a directory, a
+	// device, a service name.
+	Location string
+	// Options holds the plugin's settings by OptionSpec.Name; a list
+	// (OptionSpec.Type "list") is its items joined by ListSeparator
+	// (JoinList). A plugin rejects keys it does not know. Options may hold
+	// secrets: a host records only those the plugin does not mark Secret.
 	Options map[string]string
 }

@@ -44,6 +44,11 @@ func TestConvertInfo(t *testing.T) {
 			Kinds:         []Kind{KindFull, KindIncremental, KindCopy, KindDifferential},
 			MaxChunkBytes: MaxChunkBytes,
 			Capabilities:  []string{CapabilityRestore, CapabilityTruncateLogs, CapabilityVerify},
+			Options: []OptionSpec{
+				{Name: "log-dir", Type: OptionPath, Help: "log directory", Restore: true},
+				{Name: "database", Type: OptionList, Repeatable: true},
+				{Name: "password", Type: OptionString, Default: "x", Secret: true},
+			},
 		},
 		{Name: "from a newer peer", Kinds: []Kind{Kind(9)}, Capabilities: []string{"teleport"}},
 	} {
@@ -57,11 +62,14 @@ func TestConvertBeginRequest(t *testing.T) {
 		{
 			Kind: KindIncremental,
 			Source: Source{
-				InstanceDir: `C:\Windows\NTDS`, LogDir: `D:\logs`, SystemDir: `C:\Windows\NTDS\sys`,
-				BaseName: "edb", Databases: []string{`C:\Windows\NTDS\ntds.dit`, "b.edb"},
-				Options: map[string]string{"instance": "NTDSA", "verify": "true"},
+				Location: `C:\Windows\NTDS`,
+				Options: map[string]string{"log-dir": `D:\logs`, "system-dir": `C:\Windows\NTDS\sys`,
+					"base-name": "edb", "database": JoinList([]string{`C:\Windows\NTDS\ntds.dit`, "b.edb"}),
+					"instance": "NTDSA", "verify": "true"},
 			},
 		},
+		{Kind: KindCopy, Source: Source{Location: "/srv/x", Options: map[string]string{"log-dir": "/l"}}},
+		{Kind: KindCopy, Source: Source{Location: "/srv/x", Options: map[string]string{"log-dir": "", "database": ""}}},
 	} {
 		roundTrip(t, in, ToProtoBeginRequest, FromProtoBeginRequest)
 	}
@@ -99,11 +107,12 @@ func TestConvertEndResult(t *testing.T) {
 	for _, in := range []EndResult{
 		{},
 		{
-			Recorded:      "bkinfoFullPrev",
-			TruncatedLogs: []string{"edb00001.log", "edb00002.log"},
-			Logs:          LogRange{GenLow: 3, GenHigh: 9, BaseName: "edb"},
-			Warnings:      []string{"edb00001.log was already gone"},
+			Recorded:  "bkinfoFullPrev",
+			Truncated: []string{"edb00001.log", "edb00002.log"},
+			Metadata:  []Metadata{LogRange{GenLow: 3, GenHigh: 9, BaseName: "edb"}.Metadata(), {Type: "example.other.v1", Data: []byte{1, 2}}},
+			Warnings:  []string{"edb00001.log was already gone"},
 		},
+		{Recorded: "a snapshot tag", Metadata: []Metadata{{Type: "example.other.v1", Data: []byte("x")}}},
 	} {
 		roundTrip(t, in, ToProtoEndResult, FromProtoEndResult)
 	}
@@ -117,9 +126,8 @@ func TestConvertRestore(t *testing.T) {
 			Databases: []RestoreMap{
 				{DatabaseName: `C:\Windows\NTDS\ntds.dit`, NewDatabaseName: `D:\restore\ntds.dit`},
 			},
-			LogDir: `D:\restore\logs`, SystemDir: `D:\restore`,
-			Logs:    LogRange{GenLow: 0x10, GenHigh: 0x2F, BaseName: "edb"},
-			Options: map[string]string{"target-instance": "x"},
+			Metadata: []Metadata{LogRange{GenLow: 0x10, GenHigh: 0x2F, BaseName: "edb"}.Metadata()},
+			Options:  map[string]string{"log-dir": `D:\restore\logs`, "system-dir": `D:\restore`, "target-instance": "x"},
 		},
 	} {
 		roundTrip(t, in, ToProtoRestoreRequest, FromProtoRestoreRequest)
@@ -165,18 +173,22 @@ func TestFromProtoNil(t *testing.T) {
 // TestConvertDoesNotAlias checks that converting copies: changing the
 // message afterwards leaves the Go value alone, and the reverse.
 func TestConvertDoesNotAlias(t *testing.T) {
-	src := Source{Databases: []string{"a.edb"}, Options: map[string]string{"k": "v"}}
+	src := Source{Options: map[string]string{"k": "v", "log-dir": "/l"}}
 	m := ToProtoBeginRequest(BeginRequest{Kind: KindFull, Source: src})
-	m.Source.Databases[0] = "changed"
 	m.Source.Options["k"] = "changed"
-	if src.Databases[0] != "a.edb" || src.Options["k"] != "v" {
+	if src.Options["k"] != "v" || src.Options["log-dir"] != "/l" {
 		t.Errorf("ToProtoBeginRequest aliases its argument: %#v", src)
 	}
 	back := FromProtoBeginRequest(m)
-	m.Source.Databases[0] = "again"
 	m.Source.Options["k"] = "again"
-	if back.Source.Databases[0] != "changed" || back.Source.Options["k"] != "changed" {
+	if back.Source.Options["k"] != "changed" {
 		t.Errorf("FromProtoBeginRequest aliases the message: %#v", back.Source)
+	}
+	md := []Metadata{{Type: "t", Data: []byte("a")}}
+	em := ToProtoEndResult(EndResult{Metadata: md})
+	em.Metadata[0].Data[0] = 'b'
+	if md[0].Data[0] != 'a' {
+		t.Errorf("ToProtoEndResult aliases the metadata")
 	}
 }
 
@@ -187,6 +199,106 @@ func TestToUint32Clamps(t *testing.T) {
 	}{{-1, 0}, {0, 0}, {8192, 8192}, {1<<32 + 5, 1<<32 - 1}} {
 		if got := toUint32(tc.in); got != tc.want {
 			t.Errorf("toUint32(%d) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestLegacyFields checks the transition of protocol v1's ESE fields: a
+// request of an older host (only the old fields) reads as location and
+// options, and a new host fills the old fields for an older plugin.
+func TestLegacyFields(t *testing.T) {
+	old := &snapshotv1.Begin_Request{Kind: snapshotv1.Kind_KIND_FULL, Source: &snapshotv1.Source{
+		InstanceDir: "/i", LogDir: "/l", SystemDir: "/s", BaseName: "edb", Databases: []string{"/i/a.edb", "/i/b.edb"},
+		Options: map[string]string{"writable": "true"},
+	}}
+	got := FromProtoBeginRequest(wire(t, old)).Source
+	want := Source{Location: "/i", Options: map[string]string{"log-dir": "/l", "system-dir": "/s", "base-name": "edb",
+		"database": "/i/a.edb\x00/i/b.edb", "writable": "true"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("old request read as\n %#v\nwant %#v", got, want)
+	}
+	m := ToProtoBeginRequest(BeginRequest{Kind: KindFull, Source: want})
+	if m.Source.GetInstanceDir() != "/i" || m.Source.GetLocation() != "/i" || m.Source.GetLogDir() != "/l" || m.Source.GetSystemDir() != "/s" ||
+		m.Source.GetBaseName() != "edb" || !reflect.DeepEqual(m.Source.GetDatabases(), []string{"/i/a.edb", "/i/b.edb"}) ||
+		!reflect.DeepEqual(m.Source.GetOptions(), map[string]string{"writable": "true"}) {
+		t.Errorf("new request for an older plugin: %v", m.Source)
+	}
+
+	oldEnd := &snapshotv1.End_Response{Recorded: "bkinfoFullPrev", Logs: &snapshotv1.LogRange{GenLow: 4, GenHigh: 7, BaseName: "edb"}}
+	if l := FromProtoEndResult(wire(t, oldEnd)).LogRange(); l != (LogRange{GenLow: 4, GenHigh: 7, BaseName: "edb"}) {
+		t.Errorf("old End read with log range %+v", l)
+	}
+	newEnd := ToProtoEndResult(EndResult{Metadata: []Metadata{LogRange{GenLow: 5, GenHigh: 6, BaseName: "SRU"}.Metadata()}})
+	if l := newEnd.GetLogs(); l.GetGenLow() != 5 || l.GetGenHigh() != 6 || l.GetBaseName() != "SRU" {
+		t.Errorf("new End for an older host: logs %v", l)
+	}
+
+	oldRestore := &snapshotv1.Restore_Request{BackupSetDir: "/set", LogDir: "/r/l", SystemDir: "/r",
+		Logs: &snapshotv1.LogRange{GenLow: 1, GenHigh: 2, BaseName: "edb"}}
+	r := FromProtoRestoreRequest(wire(t, oldRestore))
+	if r.Options["log-dir"] != "/r/l" || r.Options["system-dir"] != "/r" || len(r.Options) != 2 {
+		t.Errorf("old restore options %v", r.Options)
+	}
+	if l, ok, err := LogRangeOf(r.Metadata); !ok || err != nil || l != (LogRange{GenLow: 1, GenHigh: 2, BaseName: "edb"}) {
+		t.Errorf("old restore log range %+v %v %v", l, ok, err)
+	}
+	nr := ToProtoRestoreRequest(r)
+	if nr.GetLogDir() != "/r/l" || nr.GetSystemDir() != "/r" || nr.GetLogs().GetGenHigh() != 2 || len(nr.GetOptions()) != 0 {
+		t.Errorf("new restore for an older plugin: %v", nr)
+	}
+}
+
+func TestLogRangeOf(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		md     []Metadata
+		want   LogRange
+		ok     bool
+		hasErr bool
+	}{
+		{"none", nil, LogRange{}, false, false},
+		{"other type only", []Metadata{{Type: "x", Data: []byte("{}")}}, LogRange{}, false, false},
+		{"found after another", []Metadata{{Type: "x"}, LogRange{GenLow: 1, GenHigh: 0x100000, BaseName: "edb"}.Metadata()}, LogRange{GenLow: 1, GenHigh: 0x100000, BaseName: "edb"}, true, false},
+		{"damaged", []Metadata{{Type: MetadataLogRange, Data: []byte("{")}}, LogRange{}, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok, err := LogRangeOf(tc.md)
+			if got != tc.want || ok != tc.ok || (err != nil) != tc.hasErr {
+				t.Fatalf("LogRangeOf = %+v, %v, %v", got, ok, err)
+			}
+		})
+	}
+}
+
+func TestCheckOptions(t *testing.T) {
+	specs := []OptionSpec{{Name: "log-dir", Type: OptionPath, Restore: true}, {Name: "writable", Type: OptionBool}}
+	for _, tc := range []struct {
+		name    string
+		specs   []OptionSpec
+		opts    map[string]string
+		restore bool
+		err     string
+	}{
+		{"none", specs, nil, false, ""},
+		{"known", specs, map[string]string{"log-dir": "/l", "writable": "true"}, false, ""},
+		{"unknown", specs, map[string]string{"instance": "x"}, false, `unknown option "instance": the plugin knows log-dir, writable`},
+		{"begin only in a restore", specs, map[string]string{"writable": "true"}, true, `unknown option "writable": the plugin knows log-dir`},
+		{"bad bool", specs, map[string]string{"writable": "yes"}, false, `option writable="yes": want true or false`},
+		{"no options at all", nil, map[string]string{"x": "1"}, false, `unknown option "x": the plugin takes no options`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckOptions(tc.specs, tc.opts, tc.restore)
+			if (err == nil) != (tc.err == "") || (err != nil && err.Error() != tc.err) {
+				t.Fatalf("CheckOptions = %v, want %q", err, tc.err)
+			}
+		})
+	}
+}
+
+func TestListOptions(t *testing.T) {
+	for _, items := range [][]string{nil, {"a"}, {`C:\x y\a.edb`, "/b\nc"}} {
+		if got := SplitList(JoinList(items)); !reflect.DeepEqual(got, items) {
+			t.Errorf("SplitList(JoinList(%q)) = %q", items, got)
 		}
 	}
 }

@@ -10,17 +10,28 @@ type EndRequest struct {
 	TruncateLogs bool
 }
 
-// EndResult reports what ending a session did.
+// EndResult reports what ending a session did, in terms any plugin can
+// fill; plugin-specific detail travels as typed Metadata.
 type EndResult struct {
-	// Recorded names what the plugin recorded about the backup; for ESE the
-	// database header field it updated: "bkinfoFullPrev", "bkinfoIncPrev",
-	// "bkinfoCopyPrev" or "bkinfoDiffPrev". Empty when nothing was recorded.
+	// Recorded says what the plugin recorded about the backup, free text;
+	// for ESE the database header field it updated: "bkinfoFullPrev",
+	// "bkinfoIncPrev", "bkinfoCopyPrev" or "bkinfoDiffPrev". Empty when
+	// nothing was recorded.
 	Recorded string
-	// TruncatedLogs lists the log files the plugin deleted.
-	TruncatedLogs []string
-	// Logs is the log range the backup set holds; Restore needs it.
-	Logs LogRange
+	// Truncated names what the plugin released or deleted because the
+	// backup made it unnecessary (for ESE the log files it truncated).
+	Truncated []string
 	// Warnings describes conditions that did not fail the session but that
 	// a person should know about.
 	Warnings []string
+	// Metadata is plugin-specific detail, each entry typed so that a host
+	// decodes only what it knows (ESE: the log range, MetadataLogRange).
+	Metadata []Metadata
+}
+
+// LogRange returns the log range of the result's metadata, or the zero
+// range when there is none (or it does not decode).
+func (r EndResult) LogRange() LogRange {
+	l, _, _ := LogRangeOf(r.Metadata)
+	return l
 }

@@ -30,23 +30,54 @@ func FromProtoInfo(m *snapshotv1.Info_Response) Info {
 		MaxChunkBytes: int(m.GetMaxChunkBytes()),
 		Capabilities:  slices.Clone(m.GetCapabilities()),
 		IdleTimeout:   time.Duration(min(m.GetIdleTimeoutMs(), uint64(math.MaxInt64/time.Millisecond))) * time.Millisecond,
+		Options:       fromProtoOptionSpecs(m.GetOptions()),
 	}
+}
+
+func fromProtoOptionSpecs(in []*snapshotv1.OptionSpec) []OptionSpec {
+	if in == nil {
+		return nil
+	}
+	out := make([]OptionSpec, len(in))
+	for n, o := range in {
+		out[n] = OptionSpec{Name: o.GetName(), Type: o.GetType(), Default: o.GetDefault(), Help: o.GetHelp(),
+			Repeatable: o.GetRepeatable(), Secret: o.GetSecret(), Restore: o.GetRestore()}
+	}
+	return out
 }
 
 // FromProtoBeginRequest converts the Begin request to a BeginRequest.
 func FromProtoBeginRequest(m *snapshotv1.Begin_Request) BeginRequest {
 	s := m.GetSource()
-	return BeginRequest{
-		Kind: Kind(m.GetKind()),
-		Source: Source{
-			InstanceDir: s.GetInstanceDir(),
-			LogDir:      s.GetLogDir(),
-			SystemDir:   s.GetSystemDir(),
-			BaseName:    s.GetBaseName(),
-			Databases:   slices.Clone(s.GetDatabases()),
-			Options:     maps.Clone(s.GetOptions()),
-		},
+	loc := s.GetLocation()
+	if loc == "" {
+		loc = s.GetInstanceDir() // a host of protocol v1's first form
 	}
+	opts := maps.Clone(s.GetOptions())
+	opts = setLegacy(opts, OptLogDir, s.GetLogDir())
+	opts = setLegacy(opts, OptSystemDir, s.GetSystemDir())
+	opts = setLegacy(opts, OptBaseName, s.GetBaseName())
+	opts = setLegacy(opts, OptDatabase, JoinList(s.GetDatabases()))
+	return BeginRequest{
+		Kind:   Kind(m.GetKind()),
+		Source: Source{Location: loc, Options: opts},
+	}
+}
+
+// setLegacy sets option key to the value of a deprecated field, unless the
+// value is empty or the options already hold the key.
+func setLegacy(opts map[string]string, key, v string) map[string]string {
+	if v == "" {
+		return opts
+	}
+	if _, ok := opts[key]; ok {
+		return opts
+	}
+	if opts == nil {
+		opts = map[string]string{}
+	}
+	opts[key] = v
+	return opts
 }
 
 // FromProtoFiles converts the Files response to a batch of files.
@@ -80,15 +111,30 @@ func FromProtoEndRequest(m *snapshotv1.End_Request) EndRequest {
 // FromProtoEndResult converts the End response to an EndResult.
 func FromProtoEndResult(m *snapshotv1.End_Response) EndResult {
 	return EndResult{
-		Recorded:      m.GetRecorded(),
-		TruncatedLogs: slices.Clone(m.GetTruncatedLogs()),
-		Logs:          fromProtoLogRange(m.GetLogs()),
-		Warnings:      slices.Clone(m.GetWarnings()),
+		Recorded:  m.GetRecorded(),
+		Truncated: slices.Clone(m.GetTruncatedLogs()),
+		Warnings:  slices.Clone(m.GetWarnings()),
+		Metadata:  fromProtoMetadata(m.GetMetadata(), m.GetLogs()),
 	}
 }
 
-func fromProtoLogRange(m *snapshotv1.LogRange) LogRange {
-	return LogRange{GenLow: m.GetGenLow(), GenHigh: m.GetGenHigh(), BaseName: m.GetBaseName()}
+// fromProtoMetadata converts metadata, adding the log range of the
+// deprecated field when the metadata has none (a peer of protocol v1's
+// first form).
+func fromProtoMetadata(in []*snapshotv1.Metadata, logs *snapshotv1.LogRange) []Metadata {
+	var out []Metadata
+	if in != nil {
+		out = make([]Metadata, len(in))
+		for n, m := range in {
+			out[n] = Metadata{Type: m.GetType(), Data: slices.Clone(m.GetData())}
+		}
+	}
+	if logs != nil && logs.GetGenHigh() != 0 {
+		if _, ok, _ := LogRangeOf(out); !ok {
+			out = append(out, LogRange{GenLow: logs.GetGenLow(), GenHigh: logs.GetGenHigh(), BaseName: logs.GetBaseName()}.Metadata())
+		}
+	}
+	return out
 }
 
 // FromProtoRestoreRequest converts the Restore request to a RestoreRequest.
@@ -100,13 +146,14 @@ func FromProtoRestoreRequest(m *snapshotv1.Restore_Request) RestoreRequest {
 			dbs[n] = RestoreMap{DatabaseName: d.GetName(), NewDatabaseName: d.GetPath()}
 		}
 	}
+	opts := maps.Clone(m.GetOptions())
+	opts = setLegacy(opts, OptLogDir, m.GetLogDir())
+	opts = setLegacy(opts, OptSystemDir, m.GetSystemDir())
 	return RestoreRequest{
 		BackupSetDir: m.GetBackupSetDir(),
 		Databases:    dbs,
-		LogDir:       m.GetLogDir(),
-		SystemDir:    m.GetSystemDir(),
-		Logs:         fromProtoLogRange(m.GetLogs()),
-		Options:      maps.Clone(m.GetOptions()),
+		Metadata:     fromProtoMetadata(m.GetMetadata(), m.GetLogs()),
+		Options:      opts,
 	}
 }
 

@@ -79,7 +79,7 @@ func FuzzFromStatus(f *testing.F) {
 // receives and converts them: no panic, and converting back and forth again
 // is stable.
 func FuzzFromProto(f *testing.F) {
-	b, _ := proto.Marshal(ToProtoBeginRequest(BeginRequest{Kind: KindFull, Source: Source{Databases: []string{"a"}, Options: map[string]string{"k": "v"}}}))
+	b, _ := proto.Marshal(ToProtoBeginRequest(BeginRequest{Kind: KindFull, Source: Source{Location: "/x", Options: map[string]string{"k": "v", "database": "a"}}}))
 	f.Add(b)
 	b, _ = proto.Marshal(ToProtoRestoreRequest(RestoreRequest{Databases: []RestoreMap{{DatabaseName: "a", NewDatabaseName: "b"}}}))
 	f.Add(b)
@@ -88,11 +88,11 @@ func FuzzFromProto(f *testing.F) {
 	files := sampleFiles(f, set)
 	b, _ = proto.Marshal(ToProtoFiles(files))
 	f.Add(b)
-	b, _ = proto.Marshal(ToProtoBeginRequest(BeginRequest{Kind: KindFull, Source: Source{InstanceDir: set, Databases: []string{files[0].Name}, Options: map[string]string{"writable": "true"}}}))
+	b, _ = proto.Marshal(ToProtoBeginRequest(BeginRequest{Kind: KindFull, Source: Source{Location: set, Options: map[string]string{"database": files[0].Name, "writable": "true"}}}))
 	f.Add(b)
-	b, _ = proto.Marshal(ToProtoRestoreRequest(RestoreRequest{BackupSetDir: set, LogDir: set, SystemDir: set,
+	b, _ = proto.Marshal(ToProtoRestoreRequest(RestoreRequest{BackupSetDir: set, Options: map[string]string{"log-dir": set, "system-dir": set},
 		Databases: []RestoreMap{{DatabaseName: files[0].Name, NewDatabaseName: files[0].Name + ".restored"}},
-		Logs:      LogRange{GenLow: 0x4E, GenHigh: 0x51, BaseName: "SRU"}}))
+		Metadata:  []Metadata{LogRange{GenLow: 0x4E, GenHigh: 0x51, BaseName: "SRU"}.Metadata()}}))
 	f.Add(b)
 	b, _ = proto.Marshal(ToProtoEndRequest("0123456789abcdef", EndRequest{Outcome: OutcomeSucceeded, TruncateLogs: true}))
 	f.Add(b)

@@ -16,6 +16,10 @@ type Info struct {
 	// plugin aborts it; 0 means the plugin does not say. A host that keeps
 	// a session open for longer (a slow sink commit) sends Keepalive.
 	IdleTimeout time.Duration
+	// Options describes the options Begin (and, where marked, Restore)
+	// accepts; a host builds its flags and help from it and refuses other
+	// keys before it calls the plugin.
+	Options []OptionSpec
 }
 
 // Capabilities a plugin may list in Info.Capabilities. Hosts ignore names

@@ -9,15 +9,13 @@ type RestoreRequest struct {
 	// (DatabaseName), to the path of the restored file (NewDatabaseName).
 	// Empty means each database returns to the path it had.
 	Databases []RestoreMap
-	// LogDir is the directory recovery writes its logs to.
-	LogDir string
-	// SystemDir is the directory recovery keeps its checkpoint in.
-	SystemDir string
-	// Logs is the range to replay: EndResult.Logs of the backup, or for a
-	// chain GenLow of the full backup through GenHigh of the last one.
-	Logs LogRange
-	// Options holds plugin-specific settings; a plugin rejects keys it does
-	// not know.
+	// Metadata is the backup's EndResult.Metadata, or what the host made of
+	// it (for a chain of ESE backups: a log range from GenLow of the full
+	// backup through GenHigh of the last one).
+	Metadata []Metadata
+	// Options holds the plugin's restore settings (the Info.Options marked
+	// Restore; for ESE "log-dir" and "system-dir"); a plugin rejects keys it
+	// does not know.
 	Options map[string]string
 }
 
@@ -33,9 +31,8 @@ type RestoreResult struct {
 	Warnings []string
 }
 
-// LogRange is a range of log generations: the logs a backup set holds
-// (EndResult.Logs) or the logs recovery replays (RestoreRequest.Logs).
-// A plugin without logs leaves it zero.
+// LogRange is a range of log generations: the logs a backup set holds or
+// the logs recovery replays, carried as Metadata (MetadataLogRange).
 type LogRange struct {
 	GenLow   uint32 // the first generation
 	GenHigh  uint32 // the last generation

@@ -30,7 +30,20 @@ func ToProtoInfo(i Info) *snapshotv1.Info_Response {
 		MaxChunkBytes: toUint32(i.MaxChunkBytes),
 		Capabilities:  slices.Clone(i.Capabilities),
 		IdleTimeoutMs: uint64(max(i.IdleTimeout, 0) / time.Millisecond),
+		Options:       toProtoOptionSpecs(i.Options),
 	}
+}
+
+func toProtoOptionSpecs(in []OptionSpec) []*snapshotv1.OptionSpec {
+	if in == nil {
+		return nil
+	}
+	out := make([]*snapshotv1.OptionSpec, len(in))
+	for n, o := range in {
+		out[n] = &snapshotv1.OptionSpec{Name: o.Name, Type: o.Type, Default: o.Default, Help: o.Help,
+			Repeatable: o.Repeatable, Secret: o.Secret, Restore: o.Restore}
+	}
+	return out
 }
 
 // ToProtoBeginRequest converts a BeginRequest to the Begin request.
@@ -41,15 +54,36 @@ func ToProtoBeginRequest(r BeginRequest) *snapshotv1.Begin_Request {
 	}
 }
 
+// toProtoSource fills location and the deprecated instance_dir, and moves
+// the options that protocol v1 first carried as fields into those fields,
+// so that a plugin of either age reads them (FromProtoBeginRequest moves
+// them back).
 func toProtoSource(s Source) *snapshotv1.Source {
-	return &snapshotv1.Source{
-		InstanceDir: s.InstanceDir,
-		LogDir:      s.LogDir,
-		SystemDir:   s.SystemDir,
-		BaseName:    s.BaseName,
-		Databases:   slices.Clone(s.Databases),
-		Options:     maps.Clone(s.Options),
+	opts := maps.Clone(s.Options)
+	m := &snapshotv1.Source{
+		InstanceDir: s.Location,
+		Location:    s.Location,
+		LogDir:      takeLegacy(opts, OptLogDir),
+		SystemDir:   takeLegacy(opts, OptSystemDir),
+		BaseName:    takeLegacy(opts, OptBaseName),
+		Databases:   SplitList(takeLegacy(opts, OptDatabase)),
 	}
+	if len(opts) > 0 {
+		m.Options = opts
+	}
+	return m
+}
+
+// takeLegacy removes option key from opts and returns its value, unless
+// the value is empty (which the deprecated field could not tell from
+// absent: it stays an option).
+func takeLegacy(opts map[string]string, key string) string {
+	v := opts[key]
+	if v == "" {
+		return ""
+	}
+	delete(opts, key)
+	return v
 }
 
 // ToProtoFiles converts a batch of files to the Files response.
@@ -83,13 +117,31 @@ func ToProtoEndRequest(session string, r EndRequest) *snapshotv1.End_Request {
 func ToProtoEndResult(r EndResult) *snapshotv1.End_Response {
 	return &snapshotv1.End_Response{
 		Recorded:      r.Recorded,
-		TruncatedLogs: slices.Clone(r.TruncatedLogs),
-		Logs:          toProtoLogRange(r.Logs),
+		TruncatedLogs: slices.Clone(r.Truncated),
+		Logs:          toProtoLogRange(r.Metadata),
 		Warnings:      slices.Clone(r.Warnings),
+		Metadata:      toProtoMetadata(r.Metadata),
 	}
 }
 
-func toProtoLogRange(l LogRange) *snapshotv1.LogRange {
+func toProtoMetadata(in []Metadata) []*snapshotv1.Metadata {
+	if in == nil {
+		return nil
+	}
+	out := make([]*snapshotv1.Metadata, len(in))
+	for n, m := range in {
+		out[n] = &snapshotv1.Metadata{Type: m.Type, Data: slices.Clone(m.Data)}
+	}
+	return out
+}
+
+// toProtoLogRange is the deprecated log range field for older peers: the
+// log range of md, or nil.
+func toProtoLogRange(md []Metadata) *snapshotv1.LogRange {
+	l, ok, err := LogRangeOf(md)
+	if !ok || err != nil {
+		return nil
+	}
 	return &snapshotv1.LogRange{GenLow: l.GenLow, GenHigh: l.GenHigh, BaseName: l.BaseName}
 }
 
@@ -102,14 +154,19 @@ func ToProtoRestoreRequest(r RestoreRequest) *snapshotv1.Restore_Request {
 			dbs[n] = &snapshotv1.DatabaseTarget{Name: m.DatabaseName, Path: m.NewDatabaseName}
 		}
 	}
-	return &snapshotv1.Restore_Request{
+	opts := maps.Clone(r.Options)
+	m := &snapshotv1.Restore_Request{
 		BackupSetDir: r.BackupSetDir,
 		Databases:    dbs,
-		LogDir:       r.LogDir,
-		SystemDir:    r.SystemDir,
-		Logs:         toProtoLogRange(r.Logs),
-		Options:      maps.Clone(r.Options),
+		LogDir:       takeLegacy(opts, OptLogDir),
+		SystemDir:    takeLegacy(opts, OptSystemDir),
+		Logs:         toProtoLogRange(r.Metadata),
+		Metadata:     toProtoMetadata(r.Metadata),
 	}
+	if len(opts) > 0 {
+		m.Options = opts
+	}
+	return m
 }
 
 // ToProtoRestoreResult converts a RestoreResult to the Restore response.

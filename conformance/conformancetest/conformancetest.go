@@ -18,7 +18,7 @@ import (
 //	func TestConformance(t *testing.T) {
 //		conformancetest.Run(t, conformance.Target{
 //			Snapshotter: myplugin.New(logger),
-//			Source:      protocol.Source{InstanceDir: copyOfTestData(t)},
+//			Source:      protocol.Source{Location: copyOfTestData(t)},
 //		})
 //	}
 func Run(t *testing.T, tgt conformance.Target) {

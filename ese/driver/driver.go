@@ -45,7 +45,11 @@ type Config struct {
 	// MaxChunkBytes is the largest chunk Read sends; 0 means
 	// protocol.MaxChunkBytes.
 	MaxChunkBytes int
-	Logger        hclog.Logger
+	// Options are the options Info lists and Begin and Restore accept;
+	// nil means Options (the ESE options). Begin and Restore refuse other
+	// keys before Open or Restore run.
+	Options []protocol.OptionSpec
+	Logger  hclog.Logger
 }
 
 // Driver is a protocol.Snapshotter over ESE's external backup API.
@@ -72,6 +76,9 @@ func New(cfg Config) *Driver {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
+	}
+	if cfg.Options == nil {
+		cfg.Options = Options
 	}
 	d := &Driver{cfg: cfg, log: cfg.Logger, sessions: map[string]*session{}, closed: make(chan struct{})}
 	go d.watchdog()
@@ -113,6 +120,7 @@ func (d *Driver) Info(ctx context.Context) (protocol.Info, error) {
 		MaxChunkBytes: d.cfg.MaxChunkBytes,
 		Capabilities:  caps,
 		IdleTimeout:   d.cfg.IdleTimeout,
+		Options:       d.cfg.Options,
 	}, nil
 }
 
@@ -162,6 +170,9 @@ func (d *Driver) Begin(ctx context.Context, req protocol.BeginRequest) (string, 
 	if !req.Kind.Valid() {
 		return "", &ese.Error{Code: ese.ErrInvalidParameter, Op: "Begin", Err: fmt.Errorf("unknown backup kind %d", req.Kind)}
 	}
+	if err := checkOptions("Begin", d.cfg.Options, req.Source.Options, false); err != nil {
+		return "", err
+	}
 	inst, err := d.cfg.Open(ctx, req.Source)
 	if err != nil {
 		return "", err
@@ -182,7 +193,7 @@ func (d *Driver) Begin(ctx context.Context, req protocol.BeginRequest) (string, 
 	d.mu.Lock()
 	d.sessions[s.id] = s
 	d.mu.Unlock()
-	d.log.Info("backup session started", "session", s.id, "kind", req.Kind.String(), "source", req.Source.InstanceDir)
+	d.log.Info("backup session started", "session", s.id, "kind", req.Kind.String(), "source", req.Source.Location)
 	return s.id, nil
 }
 
@@ -433,7 +444,7 @@ func (d *Driver) End(ctx context.Context, id string, req protocol.EndRequest) (p
 			Err: fmt.Errorf("log generation(s) %s of %d..%d were not read completely; the backup was ended aborted, nothing recorded or truncated", genList(missing), s.logInfo.GenLow, s.logInfo.GenHigh)}
 	}
 	api := s.inst.API
-	res := protocol.EndResult{Logs: protocol.LogRange(s.logInfo)}
+	res := protocol.EndResult{Metadata: []protocol.Metadata{LogRangeMetadata(s.logInfo)}}
 	truncated := false
 	var truncErr error
 	if req.TruncateLogs && s.kind.TruncatesLogs() {
@@ -446,7 +457,7 @@ func (d *Driver) End(ctx context.Context, id string, req protocol.EndRequest) (p
 			res.Warnings = append(res.Warnings, "logs were not truncated: "+err.Error())
 		} else {
 			truncated = true
-			res.TruncatedLogs = names
+			res.Truncated = names
 		}
 	} else if req.TruncateLogs {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("a %s backup never truncates logs", s.kind))
@@ -456,7 +467,7 @@ func (d *Driver) End(ctx context.Context, id string, req protocol.EndRequest) (p
 		// logs TruncateLog deleted are gone all the same: say so.
 		res.Warnings = append(res.Warnings, "the backup is not recorded in the database headers: "+err.Error())
 		s.finish(&res, err)
-		d.log.Error("ending the backup failed", "session", s.id, "error", err, "truncated", len(res.TruncatedLogs))
+		d.log.Error("ending the backup failed", "session", s.id, "error", err, "truncated", len(res.Truncated))
 		return res, err
 	}
 	endErr := truncErr
@@ -482,7 +493,7 @@ func (d *Driver) End(ctx context.Context, id string, req protocol.EndRequest) (p
 		res.Warnings = append(res.Warnings, "the instance is read-only: the backup was not recorded in the database headers")
 	}
 	s.finish(&res, endErr)
-	d.log.Info("backup session ended", "session", s.id, "recorded", res.Recorded, "truncated", len(res.TruncatedLogs), "error", endErr)
+	d.log.Info("backup session ended", "session", s.id, "recorded", res.Recorded, "truncated", len(res.Truncated), "error", endErr)
 	return res, endErr
 }
 
@@ -651,14 +662,22 @@ func (d *Driver) Restore(ctx context.Context, req protocol.RestoreRequest) (prot
 	if d.cfg.Restore == nil {
 		return protocol.RestoreResult{}, &ese.Error{Code: ese.ErrInvalidParameter, Op: op, Err: errors.New("this plugin does not restore")}
 	}
+	if err := checkOptions(op, d.cfg.Options, req.Options, true); err != nil {
+		return protocol.RestoreResult{}, err
+	}
 	if len(req.Databases) == 0 {
 		return protocol.RestoreResult{}, &ese.Error{Code: ese.ErrInvalidParameter, Op: op, Err: errors.New("no databases to restore: map each database of the set to its new path")}
 	}
+	logs, err := LogInfo(req.Metadata)
+	if err != nil {
+		return protocol.RestoreResult{}, err
+	}
+	logDir, systemDir := req.Options[OptLogDir], req.Options[OptSystemDir]
 	er := ese.RestoreRequest{
-		CheckpointDir: req.SystemDir,
-		LogDir:        req.LogDir,
+		CheckpointDir: systemDir,
+		LogDir:        logDir,
 		BackupLogDir:  req.BackupSetDir,
-		LogInfo:       ese.LogInfo(req.Logs),
+		LogInfo:       logs,
 	}
 	var staged []string
 	// A database is named by its file in the set: a path inside the set
@@ -684,9 +703,9 @@ func (d *Driver) Restore(ctx context.Context, req protocol.RestoreRequest) (prot
 	if err := d.cfg.Restore(ctx, er); err != nil {
 		return protocol.RestoreResult{}, err
 	}
-	if req.LogDir != "" {
-		for g := req.Logs.GenLow; g <= req.Logs.GenHigh && g != 0; g++ {
-			staged = append(staged, filepath.Join(req.LogDir, format.LogFileName(req.Logs.BaseName, g, ".log", g > 0xFFFFF)))
+	if logDir != "" {
+		for g := logs.GenLow; g <= logs.GenHigh && g != 0; g++ {
+			staged = append(staged, filepath.Join(logDir, format.LogFileName(logs.BaseName, g, ".log", g > 0xFFFFF)))
 		}
 	}
 	res := protocol.RestoreResult{Staged: staged}
@@ -695,7 +714,7 @@ func (d *Driver) Restore(ctx context.Context, req protocol.RestoreRequest) (prot
 	} else {
 		res.Warnings = append(res.Warnings, fmt.Sprintf(
 			"the logs are not replayed yet: finish recovery on Windows with ESE's JetExternalRestore2W(checkpoint dir %q, log dir %q, the databases mapped to themselves, backup log dir %q, genLow %d, genHigh %d, base name %q); esentutl /r refuses backup copies (JET_errSoftRecoveryOnBackupDatabase)",
-			req.SystemDir, req.LogDir, req.LogDir, req.Logs.GenLow, req.Logs.GenHigh, req.Logs.BaseName))
+			systemDir, logDir, logDir, logs.GenLow, logs.GenHigh, logs.BaseName))
 	}
 	return res, nil
 }

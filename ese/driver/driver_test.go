@@ -20,7 +20,7 @@ func engineDriver(t *testing.T, writable bool) *Driver {
 	d := New(Config{
 		Name: "test", Version: "0",
 		Open: func(ctx context.Context, src protocol.Source) (*Instance, error) {
-			in, err := engine.Open(engine.Config{LogDir: src.InstanceDir, Writable: writable})
+			in, err := engine.Open(engine.Config{LogDir: src.Location, Writable: writable})
 			if err != nil {
 				return nil, err
 			}
@@ -83,7 +83,7 @@ func TestDriverKinds(t *testing.T) {
 		{protocol.KindDifferential, false, "bkinfoDiffPrev", []string{"SRU00051.log", "SRU00052.log"}},
 		{protocol.KindIncremental, true, "bkinfoIncPrev", []string{"SRU00051.log", "SRU00052.log"}},
 	} {
-		id, err := d.Begin(ctx, protocol.BeginRequest{Kind: tc.kind, Source: protocol.Source{InstanceDir: dir}})
+		id, err := d.Begin(ctx, protocol.BeginRequest{Kind: tc.kind, Source: protocol.Source{Location: dir}})
 		if err != nil {
 			t.Fatalf("%s: begin: %v", tc.kind, err)
 		}
@@ -100,11 +100,11 @@ func TestDriverKinds(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: end: %v", tc.kind, err)
 		}
-		if res.Recorded != tc.recorded || res.Logs.GenLow != 0x51 || res.Logs.GenHigh != 0x52 {
+		if res.Recorded != tc.recorded || res.LogRange().GenLow != 0x51 || res.LogRange().GenHigh != 0x52 {
 			t.Fatalf("%s: end result %+v", tc.kind, res)
 		}
-		if tc.kind == protocol.KindFull && len(res.TruncatedLogs) != 3 {
-			t.Fatalf("full backup truncated %v, want 0x4E..0x50", res.TruncatedLogs)
+		if tc.kind == protocol.KindFull && len(res.Truncated) != 3 {
+			t.Fatalf("full backup truncated %v, want 0x4E..0x50", res.Truncated)
 		}
 		// A retried End gets the same answer.
 		again, err := d.End(ctx, id, protocol.EndRequest{Outcome: protocol.OutcomeAborted})
@@ -124,10 +124,10 @@ func TestDriverSequenceErrors(t *testing.T) {
 	_, err = d.End(ctx, "nope", protocol.EndRequest{Outcome: protocol.OutcomeAborted})
 	wantCode(t, err, ese.ErrNoBackup)
 
-	id, err := d.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: dir}})
+	id, err := d.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{Location: dir}})
 	wantCode(t, err, ese.ErrSuccess)
 	// A second session on the same instance.
-	_, err = d.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: dir}})
+	_, err = d.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{Location: dir}})
 	wantCode(t, err, ese.ErrBackupInProgress)
 
 	files, err := d.Files(ctx, id)
@@ -147,14 +147,14 @@ func TestDriverSequenceErrors(t *testing.T) {
 	// An aborted session never ends succeeded: -801 with the reason.
 	res, err := d.End(ctx, id, protocol.EndRequest{Outcome: protocol.OutcomeSucceeded, TruncateLogs: true})
 	wantCode(t, err, ese.ErrBackupAbortByServer)
-	if res.Recorded != "" || len(res.TruncatedLogs) != 0 || !strings.Contains(err.Error(), "host went away") {
+	if res.Recorded != "" || len(res.Truncated) != 0 || !strings.Contains(err.Error(), "host went away") {
 		t.Fatalf("End after the driver aborted: %+v %v", res, err)
 	}
 	wantCode(t, d.Keepalive(ctx, id), ese.ErrBackupAbortByServer)
 	_, err = d.End(ctx, id, protocol.EndRequest{Outcome: protocol.OutcomeAborted})
 	wantCode(t, err, ese.ErrSuccess)
 	// The instance is free again.
-	id, err = d.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: dir}})
+	id, err = d.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{Location: dir}})
 	wantCode(t, err, ese.ErrSuccess)
 	_, err = d.End(ctx, id, protocol.EndRequest{Outcome: protocol.OutcomeSucceeded})
 	wantCode(t, err, ese.ErrInvalidBackupSequence) // nothing was read
@@ -164,7 +164,7 @@ func TestDriverCancelledRead(t *testing.T) {
 	dir := samples.CopySet(t, "srum-win10-clean")
 	d := engineDriver(t, false)
 	ctx, cancel := context.WithCancel(context.Background())
-	id, err := d.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{InstanceDir: dir}})
+	id, err := d.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{Location: dir}})
 	wantCode(t, err, ese.ErrSuccess)
 	files, _ := d.Files(ctx, id)
 	err = d.Read(ctx, id, files[0].Name, 64<<10, protocol.ChunkWriterFunc(func(int64, []byte) error { cancel(); return nil }))
@@ -182,7 +182,7 @@ func TestDriverIdleWatchdog(t *testing.T) {
 	dir := samples.CopySet(t, "srum-win10-clean")
 	d := New(Config{
 		Open: func(ctx context.Context, src protocol.Source) (*Instance, error) {
-			in, err := engine.Open(engine.Config{LogDir: src.InstanceDir})
+			in, err := engine.Open(engine.Config{LogDir: src.Location})
 			if err != nil {
 				return nil, err
 			}
@@ -191,7 +191,7 @@ func TestDriverIdleWatchdog(t *testing.T) {
 		IdleTimeout: 200 * time.Millisecond,
 	})
 	defer d.Close()
-	id, err := d.Begin(context.Background(), protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: dir}})
+	id, err := d.Begin(context.Background(), protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{Location: dir}})
 	wantCode(t, err, ese.ErrSuccess)
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -46,7 +46,7 @@ func faultDriver(t *testing.T, wrap func(*engine.Instance) ese.BackupAPI) *Drive
 	d := New(Config{
 		Name: "test", Version: "0",
 		Open: func(ctx context.Context, src protocol.Source) (*Instance, error) {
-			in, err := engine.Open(engine.Config{LogDir: src.InstanceDir, Writable: true})
+			in, err := engine.Open(engine.Config{LogDir: src.Location, Writable: true})
 			if err != nil {
 				return nil, err
 			}
@@ -91,7 +91,7 @@ func TestEndTellsTheTruth(t *testing.T) {
 				return &dbl
 			})
 			ctx := context.Background()
-			id, err := d.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: dir}})
+			id, err := d.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{Location: dir}})
 			wantCode(t, err, ese.ErrSuccess)
 			backupAll(t, d, id)
 			res, err := d.End(ctx, id, protocol.EndRequest{Outcome: protocol.OutcomeSucceeded, TruncateLogs: tc.truncate})
@@ -105,25 +105,25 @@ func TestEndTellsTheTruth(t *testing.T) {
 				t.Fatalf("header full %+v copy %+v; End said recorded %q", hdr.BKInfoFullPrev, hdr.BKInfoCopyPrev, res.Recorded)
 			}
 			// The result lists exactly the logs that are gone.
-			for _, l := range res.TruncatedLogs {
+			for _, l := range res.Truncated {
 				if _, err := os.Stat(l); !errors.Is(err, os.ErrNotExist) {
 					t.Fatalf("%s reported truncated but still there: %v", l, err)
 				}
 			}
-			if tc.truncate && len(res.TruncatedLogs) == 0 {
+			if tc.truncate && len(res.Truncated) == 0 {
 				t.Fatal("no truncated log reported, but TruncateLog ran before End")
 			}
-			if !tc.truncate && len(res.TruncatedLogs) != 0 {
-				t.Fatalf("truncated %v without being asked", res.TruncatedLogs)
+			if !tc.truncate && len(res.Truncated) != 0 {
+				t.Fatalf("truncated %v without being asked", res.Truncated)
 			}
-			if res.Logs.GenHigh == 0 {
+			if res.LogRange().GenHigh == 0 {
 				t.Fatalf("the log range is lost: %+v", res)
 			}
 			// A retried End gets the same answer.
 			again, err2 := d.End(ctx, id, protocol.EndRequest{Outcome: protocol.OutcomeSucceeded, TruncateLogs: tc.truncate})
 			c1, _ := ese.CodeOf(err)
 			c2, _ := ese.CodeOf(err2)
-			if c1 != c2 || again.Recorded != res.Recorded || len(again.TruncatedLogs) != len(res.TruncatedLogs) {
+			if c1 != c2 || again.Recorded != res.Recorded || len(again.Truncated) != len(res.Truncated) {
 				t.Fatalf("retried End: %+v %v, first %+v %v", again, err2, res, err)
 			}
 		})
@@ -160,12 +160,12 @@ func TestTruncationNeedsEveryGeneration(t *testing.T) {
 	before := listDir(t, dir)
 	d := faultDriver(t, func(in *engine.Instance) ese.BackupAPI { return reReadDouble{in} })
 	ctx := context.Background()
-	id, err := d.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: dir}})
+	id, err := d.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{Location: dir}})
 	wantCode(t, err, ese.ErrSuccess)
 	backupAll(t, d, id)
 	res, err := d.End(ctx, id, protocol.EndRequest{Outcome: protocol.OutcomeSucceeded, TruncateLogs: true})
 	wantCode(t, err, ese.ErrLogFileNotCopied)
-	if res.Recorded != "" || len(res.TruncatedLogs) != 0 || !strings.Contains(err.Error(), "0x51") {
+	if res.Recorded != "" || len(res.Truncated) != 0 || !strings.Contains(err.Error(), "0x51") {
 		t.Fatalf("End = %+v, %v: want nothing recorded or truncated and generation 0x51 named", res, err)
 	}
 	if after := listDir(t, dir); strings.Join(after, " ") != strings.Join(before, " ") {

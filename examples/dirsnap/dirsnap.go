@@ -43,8 +43,8 @@ const (
 // retrying End gets the first answer instead of JET_errNoBackup.
 const keepEnded = 10 * time.Minute
 
-// New returns the directory snapshotter. Source.InstanceDir names the
-// directory; the other Source fields are ESE's and are ignored, and
+// New returns the directory snapshotter. Source.Location names the
+// directory; dirsnap takes no options (Info.Options is empty), so
 // Source.Options must be empty. logger may be nil.
 func New(logger hclog.Logger) protocol.Snapshotter {
 	if logger == nil {
@@ -86,6 +86,10 @@ type fileState struct {
 	read bool
 }
 
+// options are the options dirsnap describes in Info: none. A host that
+// builds its flags from Info offers only the location (--source).
+var options []protocol.OptionSpec
+
 // Info describes the plugin.
 func (s *snapshotter) Info(ctx context.Context) (protocol.Info, error) {
 	return protocol.Info{
@@ -93,25 +97,26 @@ func (s *snapshotter) Info(ctx context.Context) (protocol.Info, error) {
 		Version:       Version,
 		Kinds:         []protocol.Kind{protocol.KindFull, protocol.KindCopy},
 		MaxChunkBytes: protocol.MaxChunkBytes,
+		Options:       options,
 	}, nil
 }
 
-// Begin starts a session on req.Source.InstanceDir, which must be a
+// Begin starts a session on req.Source.Location, which must be a
 // directory that no other session of this plugin is backing up.
 func (s *snapshotter) Begin(ctx context.Context, req protocol.BeginRequest) (string, error) {
 	const op = "Begin"
 	if req.Kind != protocol.KindFull && req.Kind != protocol.KindCopy {
 		return "", &protocol.Error{Status: codes.InvalidArgument, Op: op, Err: fmt.Errorf("dirsnap takes full and copy backups, not %s: a directory has no log chain to back up incrementally", req.Kind)}
 	}
-	for k := range req.Source.Options {
-		return "", &protocol.Error{Status: codes.InvalidArgument, Op: op, Err: fmt.Errorf("unknown option %q: dirsnap has no options", k)}
+	if err := protocol.CheckOptions(options, req.Source.Options, false); err != nil {
+		return "", &protocol.Error{Status: codes.InvalidArgument, Op: op, Err: err}
 	}
-	if req.Source.InstanceDir == "" {
-		return "", &protocol.Error{Status: codes.InvalidArgument, Op: op, Err: errors.New("no directory: set Source.InstanceDir")}
+	if req.Source.Location == "" {
+		return "", &protocol.Error{Status: codes.InvalidArgument, Op: op, Err: errors.New("no directory: set Source.Location")}
 	}
-	dir, err := filepath.Abs(req.Source.InstanceDir)
+	dir, err := filepath.Abs(req.Source.Location)
 	if err != nil {
-		return "", &protocol.Error{Status: codes.InvalidArgument, Op: op, File: req.Source.InstanceDir, Err: err}
+		return "", &protocol.Error{Status: codes.InvalidArgument, Op: op, File: req.Source.Location, Err: err}
 	}
 	st, err := os.Stat(dir)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,7 +40,7 @@ func sourceDir(t *testing.T, sizes map[string]int) (string, map[string][]byte) {
 
 func begin(t *testing.T, s protocol.Snapshotter, dir string) string {
 	t.Helper()
-	id, err := s.Begin(t.Context(), protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: dir}})
+	id, err := s.Begin(t.Context(), protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{Location: dir}})
 	if err != nil {
 		t.Fatalf("Begin: %v", err)
 	}
@@ -102,7 +103,7 @@ func TestBackupStreamsTopLevelFiles(t *testing.T) {
 		t.Fatalf("second Files: %v %v, want the empty batch", files, err)
 	}
 	res, err := s.End(ctx, id, protocol.EndRequest{Outcome: protocol.OutcomeSucceeded, TruncateLogs: true})
-	if err != nil || res.Recorded != "" || len(res.TruncatedLogs) != 0 || len(res.Warnings) != 1 {
+	if err != nil || res.Recorded != "" || len(res.Truncated) != 0 || len(res.Warnings) != 1 {
 		t.Fatalf("End: %+v %v", res, err)
 	}
 }
@@ -114,13 +115,13 @@ func TestBeginRefuses(t *testing.T) {
 		req  protocol.BeginRequest
 		want codes.Code
 	}{
-		{"incremental", protocol.BeginRequest{Kind: protocol.KindIncremental, Source: protocol.Source{InstanceDir: dir}}, codes.InvalidArgument},
-		{"differential", protocol.BeginRequest{Kind: protocol.KindDifferential, Source: protocol.Source{InstanceDir: dir}}, codes.InvalidArgument},
-		{"no kind", protocol.BeginRequest{Source: protocol.Source{InstanceDir: dir}}, codes.InvalidArgument},
+		{"incremental", protocol.BeginRequest{Kind: protocol.KindIncremental, Source: protocol.Source{Location: dir}}, codes.InvalidArgument},
+		{"differential", protocol.BeginRequest{Kind: protocol.KindDifferential, Source: protocol.Source{Location: dir}}, codes.InvalidArgument},
+		{"no kind", protocol.BeginRequest{Source: protocol.Source{Location: dir}}, codes.InvalidArgument},
 		{"no directory", protocol.BeginRequest{Kind: protocol.KindFull}, codes.InvalidArgument},
-		{"missing directory", protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{InstanceDir: filepath.Join(dir, "nope")}}, codes.NotFound},
-		{"a file", protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: filepath.Join(dir, "f")}}, codes.InvalidArgument},
-		{"unknown option", protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{InstanceDir: dir, Options: map[string]string{"x": "1"}}}, codes.InvalidArgument},
+		{"missing directory", protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{Location: filepath.Join(dir, "nope")}}, codes.NotFound},
+		{"a file", protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{Location: filepath.Join(dir, "f")}}, codes.InvalidArgument},
+		{"unknown option", protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{Location: dir, Options: map[string]string{"x": "1"}}}, codes.InvalidArgument},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := dirsnap.New(nil).Begin(t.Context(), tc.req)
@@ -135,7 +136,7 @@ func TestOneSessionPerDirectory(t *testing.T) {
 	s := dirsnap.New(nil)
 	ctx := t.Context()
 	id := begin(t, s, dir)
-	_, err := s.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{InstanceDir: dir + string(filepath.Separator) + "."}})
+	_, err := s.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{Location: dir + string(filepath.Separator) + "."}})
 	wantCode(t, err, codes.AlreadyExists)
 	id2 := begin(t, s, other)
 	if _, err := s.End(ctx, id, protocol.EndRequest{Outcome: protocol.OutcomeAborted}); err != nil {
@@ -216,7 +217,7 @@ func TestConformanceInProcess(t *testing.T) {
 	dir, _ := sourceDir(t, map[string]int{"big.bin": 1<<20 + 5, "small": 7, "empty": 0})
 	conformancetest.Run(t, conformance.Target{
 		Snapshotter: dirsnap.New(nil),
-		Source:      protocol.Source{InstanceDir: dir},
+		Source:      protocol.Source{Location: dir},
 		Restart:     func() (protocol.Snapshotter, error) { return dirsnap.New(nil), nil },
 	})
 }
@@ -262,7 +263,7 @@ func TestConformancePluginProcess(t *testing.T) {
 			}
 			conformancetest.Run(t, conformance.Target{
 				Snapshotter: c.Snapshotter(),
-				Source:      protocol.Source{InstanceDir: dir},
+				Source:      protocol.Source{Location: dir},
 				Restart: func() (protocol.Snapshotter, error) {
 					c.Kill() // a crash: no End, no graceful stop
 					c2, err := launch()
@@ -273,5 +274,21 @@ func TestConformancePluginProcess(t *testing.T) {
 				},
 			})
 		})
+	}
+}
+
+// TestNoOptions checks that dirsnap describes no options and refuses an
+// ESE option (such as log-dir, which an old host sent as a field) by name.
+func TestNoOptions(t *testing.T) {
+	dir, _ := sourceDir(t, map[string]int{"f": 1})
+	s := dirsnap.New(nil)
+	info, err := s.Info(t.Context())
+	if err != nil || len(info.Options) != 0 {
+		t.Fatalf("Info options %v, %v", info.Options, err)
+	}
+	_, err = s.Begin(t.Context(), protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{Location: dir, Options: map[string]string{"log-dir": dir}}})
+	wantCode(t, err, codes.InvalidArgument)
+	if !strings.Contains(err.Error(), `unknown option "log-dir": the plugin takes no options`) {
+		t.Fatalf("error %v", err)
 	}
 }

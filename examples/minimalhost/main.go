@@ -62,7 +62,7 @@ func run(pluginPath, sourceDir, setDir string, kind protocol.Kind) error {
 	}
 	res, err := host.Backup(ctx, client.Snapshotter(), host.BackupRequest{
 		Kind:   kind,
-		Source: protocol.Source{InstanceDir: sourceDir},
+		Source: protocol.Source{Location: sourceDir},
 	}, sink)
 	if err != nil {
 		if res != nil {

@@ -260,35 +260,148 @@ func (*Info) Descriptor() ([]byte, []int) {
 	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{0}
 }
 
-// Source names what a session backs up. Which fields a plugin needs is up to
-// the plugin; the ESE meaning is given for each.
+// OptionSpec describes one option of a plugin.
+type OptionSpec struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the key in the options map, such as "log-dir".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// type is how the value reads: "string", "bool" ("true" or "false"),
+	// "list" (items joined by NUL) or "path"; unknown types read as strings.
+	Type string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	// default is the value used when the option is absent, for help texts.
+	Default string `protobuf:"bytes,3,opt,name=default,proto3" json:"default,omitempty"`
+	// help says what the option does, in one sentence.
+	Help string `protobuf:"bytes,4,opt,name=help,proto3" json:"help,omitempty"`
+	// repeatable says that a host may give the option more than once; the
+	// values travel as one value, joined by NUL.
+	Repeatable bool `protobuf:"varint,5,opt,name=repeatable,proto3" json:"repeatable,omitempty"`
+	// secret says that the value must not be logged or recorded.
+	Secret bool `protobuf:"varint,6,opt,name=secret,proto3" json:"secret,omitempty"`
+	// restore says that Restore accepts the option too.
+	Restore       bool `protobuf:"varint,7,opt,name=restore,proto3" json:"restore,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OptionSpec) Reset() {
+	*x = OptionSpec{}
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OptionSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OptionSpec) ProtoMessage() {}
+
+func (x *OptionSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OptionSpec.ProtoReflect.Descriptor instead.
+func (*OptionSpec) Descriptor() ([]byte, []int) {
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *OptionSpec) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *OptionSpec) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *OptionSpec) GetDefault() string {
+	if x != nil {
+		return x.Default
+	}
+	return ""
+}
+
+func (x *OptionSpec) GetHelp() string {
+	if x != nil {
+		return x.Help
+	}
+	return ""
+}
+
+func (x *OptionSpec) GetRepeatable() bool {
+	if x != nil {
+		return x.Repeatable
+	}
+	return false
+}
+
+func (x *OptionSpec) GetSecret() bool {
+	if x != nil {
+		return x.Secret
+	}
+	return false
+}
+
+func (x *OptionSpec) GetRestore() bool {
+	if x != nil {
+		return x.Restore
+	}
+	return false
+}
+
+// Source names what a session backs up: location and the plugin's options
+// (Info.Response.options). Fields 1 to 5 are deprecated: they are the ESE
+// settings of the first protocol version, which are options now ("log-dir",
+// "system-dir", "base-name", "database"). A host fills both location and
+// instance_dir, and sends those four options in the old fields (not in
+// options), so that a plugin of either age understands it; a plugin reads
+// the old fields as those options.
 type Source struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// instance_dir is the directory of the instance's files (for an ESE file
-	// set at rest, the directory holding the databases, logs and checkpoint).
+	// (deprecated) use location. instance_dir is the directory of the
+	// instance's files (for an ESE file set at rest, the directory holding
+	// the databases, logs and checkpoint).
 	InstanceDir string `protobuf:"bytes,1,opt,name=instance_dir,json=instanceDir,proto3" json:"instance_dir,omitempty"`
-	// log_dir is the directory of the transaction logs (JET_paramLogFilePath);
-	// empty means instance_dir.
+	// (deprecated) option "log-dir". log_dir is the directory of the
+	// transaction logs (JET_paramLogFilePath); empty means instance_dir.
 	LogDir string `protobuf:"bytes,2,opt,name=log_dir,json=logDir,proto3" json:"log_dir,omitempty"`
-	// system_dir is the directory of the checkpoint file (JET_paramSystemPath);
-	// empty means instance_dir.
+	// (deprecated) option "system-dir". system_dir is the directory of the
+	// checkpoint file (JET_paramSystemPath); empty means instance_dir.
 	SystemDir string `protobuf:"bytes,3,opt,name=system_dir,json=systemDir,proto3" json:"system_dir,omitempty"`
-	// base_name is the three-character prefix of the log and checkpoint files
-	// (JET_paramBaseName), such as "edb"; empty means the plugin's default.
+	// (deprecated) option "base-name". base_name is the three-character
+	// prefix of the log and checkpoint files (JET_paramBaseName), such as
+	// "edb"; empty means the plugin's default.
 	BaseName string `protobuf:"bytes,4,opt,name=base_name,json=baseName,proto3" json:"base_name,omitempty"`
-	// databases lists the database files to back up; empty means every
-	// database the instance has attached.
+	// (deprecated) option "database" (a list). databases lists the database
+	// files to back up; empty means every database the instance has attached.
 	Databases []string `protobuf:"bytes,5,rep,name=databases,proto3" json:"databases,omitempty"`
-	// options holds plugin-specific settings (for example an ESE instance
-	// name); a plugin rejects keys it does not know.
-	Options       map[string]string `protobuf:"bytes,6,rep,name=options,proto3" json:"options,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// options holds the plugin's settings, described by
+	// Info.Response.options; the items of a list are joined by NUL. A plugin
+	// rejects keys it does not know.
+	Options map[string]string `protobuf:"bytes,6,rep,name=options,proto3" json:"options,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// location is what to back up, in the plugin's terms (for ESE the
+	// instance directory).
+	Location      string `protobuf:"bytes,7,opt,name=location,proto3" json:"location,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Source) Reset() {
 	*x = Source{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[1]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -300,7 +413,7 @@ func (x *Source) String() string {
 func (*Source) ProtoMessage() {}
 
 func (x *Source) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[1]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -313,7 +426,7 @@ func (x *Source) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Source.ProtoReflect.Descriptor instead.
 func (*Source) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{1}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Source) GetInstanceDir() string {
@@ -358,6 +471,13 @@ func (x *Source) GetOptions() map[string]string {
 	return nil
 }
 
+func (x *Source) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
 // Begin starts a backup session.
 type Begin struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -367,7 +487,7 @@ type Begin struct {
 
 func (x *Begin) Reset() {
 	*x = Begin{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[2]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -379,7 +499,7 @@ func (x *Begin) String() string {
 func (*Begin) ProtoMessage() {}
 
 func (x *Begin) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[2]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -392,7 +512,7 @@ func (x *Begin) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Begin.ProtoReflect.Descriptor instead.
 func (*Begin) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{2}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{3}
 }
 
 // File is one file of a snapshot, as Files lists it.
@@ -418,7 +538,7 @@ type File struct {
 
 func (x *File) Reset() {
 	*x = File{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[3]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -430,7 +550,7 @@ func (x *File) String() string {
 func (*File) ProtoMessage() {}
 
 func (x *File) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[3]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -443,7 +563,7 @@ func (x *File) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use File.ProtoReflect.Descriptor instead.
 func (*File) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{3}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *File) GetName() string {
@@ -490,7 +610,7 @@ type Files struct {
 
 func (x *Files) Reset() {
 	*x = Files{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[4]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -502,7 +622,7 @@ func (x *Files) String() string {
 func (*Files) ProtoMessage() {}
 
 func (x *Files) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[4]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -515,7 +635,7 @@ func (x *Files) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Files.ProtoReflect.Descriptor instead.
 func (*Files) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{4}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{5}
 }
 
 // Read streams one file.
@@ -527,7 +647,7 @@ type Read struct {
 
 func (x *Read) Reset() {
 	*x = Read{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[5]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -539,7 +659,7 @@ func (x *Read) String() string {
 func (*Read) ProtoMessage() {}
 
 func (x *Read) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[5]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -552,11 +672,12 @@ func (x *Read) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Read.ProtoReflect.Descriptor instead.
 func (*Read) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{5}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{6}
 }
 
 // LogRange is the inclusive range of log generations a backup set needs for
-// recovery, with the base name of the log files (ESE's JET_LOGINFO).
+// recovery, with the base name of the log files (ESE's JET_LOGINFO). It is
+// the deprecated form of a Metadata of type "esesnap.log-range.v1".
 type LogRange struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// gen_low is the first log generation.
@@ -571,7 +692,7 @@ type LogRange struct {
 
 func (x *LogRange) Reset() {
 	*x = LogRange{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[6]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -583,7 +704,7 @@ func (x *LogRange) String() string {
 func (*LogRange) ProtoMessage() {}
 
 func (x *LogRange) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[6]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -596,7 +717,7 @@ func (x *LogRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogRange.ProtoReflect.Descriptor instead.
 func (*LogRange) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{6}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *LogRange) GetGenLow() uint32 {
@@ -620,6 +741,63 @@ func (x *LogRange) GetBaseName() string {
 	return ""
 }
 
+// Metadata is one piece of plugin-specific detail, typed so that a host
+// decodes only what it knows.
+type Metadata struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// type names the encoding of data, such as "esesnap.log-range.v1" (JSON
+	// {"gen_low":N,"gen_high":N,"base_name":"edb"}).
+	Type string `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	// data is the encoded detail.
+	Data          []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Metadata) Reset() {
+	*x = Metadata{}
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Metadata) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Metadata) ProtoMessage() {}
+
+func (x *Metadata) ProtoReflect() protoreflect.Message {
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Metadata.ProtoReflect.Descriptor instead.
+func (*Metadata) Descriptor() ([]byte, []int) {
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Metadata) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *Metadata) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
 // End finishes a session.
 type End struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -629,7 +807,7 @@ type End struct {
 
 func (x *End) Reset() {
 	*x = End{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[7]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -641,7 +819,7 @@ func (x *End) String() string {
 func (*End) ProtoMessage() {}
 
 func (x *End) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[7]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -654,7 +832,7 @@ func (x *End) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use End.ProtoReflect.Descriptor instead.
 func (*End) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{7}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{9}
 }
 
 // DatabaseTarget says where Restore places one database of a backup set.
@@ -670,7 +848,7 @@ type DatabaseTarget struct {
 
 func (x *DatabaseTarget) Reset() {
 	*x = DatabaseTarget{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[8]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -682,7 +860,7 @@ func (x *DatabaseTarget) String() string {
 func (*DatabaseTarget) ProtoMessage() {}
 
 func (x *DatabaseTarget) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[8]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -695,7 +873,7 @@ func (x *DatabaseTarget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DatabaseTarget.ProtoReflect.Descriptor instead.
 func (*DatabaseTarget) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{8}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DatabaseTarget) GetName() string {
@@ -721,7 +899,7 @@ type Restore struct {
 
 func (x *Restore) Reset() {
 	*x = Restore{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[9]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -733,7 +911,7 @@ func (x *Restore) String() string {
 func (*Restore) ProtoMessage() {}
 
 func (x *Restore) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[9]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -746,7 +924,7 @@ func (x *Restore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Restore.ProtoReflect.Descriptor instead.
 func (*Restore) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{9}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{11}
 }
 
 // ErrorDetail is the typed detail of a failed call. It names the error in
@@ -793,7 +971,7 @@ type ErrorDetail struct {
 
 func (x *ErrorDetail) Reset() {
 	*x = ErrorDetail{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[10]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -805,7 +983,7 @@ func (x *ErrorDetail) String() string {
 func (*ErrorDetail) ProtoMessage() {}
 
 func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[10]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -818,7 +996,7 @@ func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorDetail.ProtoReflect.Descriptor instead.
 func (*ErrorDetail) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{10}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ErrorDetail) GetJetErr() int32 {
@@ -907,7 +1085,7 @@ type Keepalive struct {
 
 func (x *Keepalive) Reset() {
 	*x = Keepalive{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[11]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -919,7 +1097,7 @@ func (x *Keepalive) String() string {
 func (*Keepalive) ProtoMessage() {}
 
 func (x *Keepalive) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[11]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -932,7 +1110,7 @@ func (x *Keepalive) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keepalive.ProtoReflect.Descriptor instead.
 func (*Keepalive) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{11}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{13}
 }
 
 // Request takes no arguments.
@@ -944,7 +1122,7 @@ type Info_Request struct {
 
 func (x *Info_Request) Reset() {
 	*x = Info_Request{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[12]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -956,7 +1134,7 @@ func (x *Info_Request) String() string {
 func (*Info_Request) ProtoMessage() {}
 
 func (x *Info_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[12]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -993,13 +1171,16 @@ type Info_Response struct {
 	// the plugin aborts it (the host vanished); 0 means not said. Hosts send
 	// Keepalive well within it.
 	IdleTimeoutMs uint64 `protobuf:"varint,6,opt,name=idle_timeout_ms,json=idleTimeoutMs,proto3" json:"idle_timeout_ms,omitempty"`
+	// options describes the options Begin (and, where marked, Restore)
+	// accepts in its options map; a host builds its flags and help from it.
+	Options       []*OptionSpec `protobuf:"bytes,7,rep,name=options,proto3" json:"options,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Info_Response) Reset() {
 	*x = Info_Response{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[13]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1011,7 +1192,7 @@ func (x *Info_Response) String() string {
 func (*Info_Response) ProtoMessage() {}
 
 func (x *Info_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[13]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1069,6 +1250,13 @@ func (x *Info_Response) GetIdleTimeoutMs() uint64 {
 	return 0
 }
 
+func (x *Info_Response) GetOptions() []*OptionSpec {
+	if x != nil {
+		return x.Options
+	}
+	return nil
+}
+
 // Request says what to back up and how.
 type Begin_Request struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1082,7 +1270,7 @@ type Begin_Request struct {
 
 func (x *Begin_Request) Reset() {
 	*x = Begin_Request{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[15]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1094,7 +1282,7 @@ func (x *Begin_Request) String() string {
 func (*Begin_Request) ProtoMessage() {}
 
 func (x *Begin_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[15]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1107,7 +1295,7 @@ func (x *Begin_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Begin_Request.ProtoReflect.Descriptor instead.
 func (*Begin_Request) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{2, 0}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{3, 0}
 }
 
 func (x *Begin_Request) GetKind() Kind {
@@ -1136,7 +1324,7 @@ type Begin_Response struct {
 
 func (x *Begin_Response) Reset() {
 	*x = Begin_Response{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[16]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1148,7 +1336,7 @@ func (x *Begin_Response) String() string {
 func (*Begin_Response) ProtoMessage() {}
 
 func (x *Begin_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[16]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1161,7 +1349,7 @@ func (x *Begin_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Begin_Response.ProtoReflect.Descriptor instead.
 func (*Begin_Response) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{2, 1}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{3, 1}
 }
 
 func (x *Begin_Response) GetSessionId() string {
@@ -1182,7 +1370,7 @@ type Files_Request struct {
 
 func (x *Files_Request) Reset() {
 	*x = Files_Request{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[17]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1194,7 +1382,7 @@ func (x *Files_Request) String() string {
 func (*Files_Request) ProtoMessage() {}
 
 func (x *Files_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[17]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1207,7 +1395,7 @@ func (x *Files_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Files_Request.ProtoReflect.Descriptor instead.
 func (*Files_Request) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{4, 0}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{5, 0}
 }
 
 func (x *Files_Request) GetSessionId() string {
@@ -1231,7 +1419,7 @@ type Files_Response struct {
 
 func (x *Files_Response) Reset() {
 	*x = Files_Response{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[18]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1243,7 +1431,7 @@ func (x *Files_Response) String() string {
 func (*Files_Response) ProtoMessage() {}
 
 func (x *Files_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[18]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1256,7 +1444,7 @@ func (x *Files_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Files_Response.ProtoReflect.Descriptor instead.
 func (*Files_Response) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{4, 1}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{5, 1}
 }
 
 func (x *Files_Response) GetFiles() []*File {
@@ -1288,7 +1476,7 @@ type Read_Request struct {
 
 func (x *Read_Request) Reset() {
 	*x = Read_Request{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[19]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1300,7 +1488,7 @@ func (x *Read_Request) String() string {
 func (*Read_Request) ProtoMessage() {}
 
 func (x *Read_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[19]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1313,7 +1501,7 @@ func (x *Read_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Read_Request.ProtoReflect.Descriptor instead.
 func (*Read_Request) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{5, 0}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{6, 0}
 }
 
 func (x *Read_Request) GetSessionId() string {
@@ -1368,7 +1556,7 @@ type Read_Chunk struct {
 
 func (x *Read_Chunk) Reset() {
 	*x = Read_Chunk{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[20]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1380,7 +1568,7 @@ func (x *Read_Chunk) String() string {
 func (*Read_Chunk) ProtoMessage() {}
 
 func (x *Read_Chunk) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[20]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1393,7 +1581,7 @@ func (x *Read_Chunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Read_Chunk.ProtoReflect.Descriptor instead.
 func (*Read_Chunk) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{5, 1}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{6, 1}
 }
 
 func (x *Read_Chunk) GetOffset() int64 {
@@ -1434,7 +1622,7 @@ type End_Request struct {
 
 func (x *End_Request) Reset() {
 	*x = End_Request{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[21]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1446,7 +1634,7 @@ func (x *End_Request) String() string {
 func (*End_Request) ProtoMessage() {}
 
 func (x *End_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[21]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1459,7 +1647,7 @@ func (x *End_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use End_Request.ProtoReflect.Descriptor instead.
 func (*End_Request) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{7, 0}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{9, 0}
 }
 
 func (x *End_Request) GetSessionId() string {
@@ -1486,24 +1674,30 @@ func (x *End_Request) GetTruncateLogs() bool {
 // Response reports what ending the session did.
 type End_Response struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// recorded names what the plugin recorded about the backup, for ESE the
-	// database header field it updated ("bkinfoFullPrev", "bkinfoIncPrev",
-	// "bkinfoCopyPrev" or "bkinfoDiffPrev"); empty when nothing was recorded.
+	// recorded says what the plugin recorded about the backup, free text;
+	// for ESE the database header field it updated ("bkinfoFullPrev",
+	// "bkinfoIncPrev", "bkinfoCopyPrev" or "bkinfoDiffPrev"); empty when
+	// nothing was recorded.
 	Recorded string `protobuf:"bytes,1,opt,name=recorded,proto3" json:"recorded,omitempty"`
-	// truncated_logs lists the log files the plugin deleted.
+	// truncated_logs names what the plugin released or deleted because the
+	// backup made it unnecessary (for ESE the log files it truncated).
 	TruncatedLogs []string `protobuf:"bytes,2,rep,name=truncated_logs,json=truncatedLogs,proto3" json:"truncated_logs,omitempty"`
-	// logs is the log range the backup set holds, which Restore needs.
+	// (deprecated) the metadata of type "esesnap.log-range.v1", which a
+	// plugin copies here for older hosts. logs is the log range the backup
+	// set holds.
 	Logs *LogRange `protobuf:"bytes,3,opt,name=logs,proto3" json:"logs,omitempty"`
 	// warnings describes conditions that did not fail the session but that a
 	// person should know about (for example a log that was already gone).
-	Warnings      []string `protobuf:"bytes,4,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	Warnings []string `protobuf:"bytes,4,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	// metadata is plugin-specific detail (for ESE the log range).
+	Metadata      []*Metadata `protobuf:"bytes,5,rep,name=metadata,proto3" json:"metadata,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *End_Response) Reset() {
 	*x = End_Response{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[22]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1515,7 +1709,7 @@ func (x *End_Response) String() string {
 func (*End_Response) ProtoMessage() {}
 
 func (x *End_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[22]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1528,7 +1722,7 @@ func (x *End_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use End_Response.ProtoReflect.Descriptor instead.
 func (*End_Response) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{7, 1}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{9, 1}
 }
 
 func (x *End_Response) GetRecorded() string {
@@ -1559,6 +1753,13 @@ func (x *End_Response) GetWarnings() []string {
 	return nil
 }
 
+func (x *End_Response) GetMetadata() []*Metadata {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
 // Request names the backup set and where it goes.
 type Restore_Request struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1568,24 +1769,30 @@ type Restore_Request struct {
 	// databases says where each database goes; empty means the path each
 	// database had when it was backed up.
 	Databases []*DatabaseTarget `protobuf:"bytes,2,rep,name=databases,proto3" json:"databases,omitempty"`
-	// log_dir is the directory recovery writes its logs to.
+	// (deprecated) option "log-dir". log_dir is the directory recovery
+	// writes its logs to.
 	LogDir string `protobuf:"bytes,3,opt,name=log_dir,json=logDir,proto3" json:"log_dir,omitempty"`
-	// system_dir is the directory recovery keeps its checkpoint in.
+	// (deprecated) option "system-dir". system_dir is the directory recovery
+	// keeps its checkpoint in.
 	SystemDir string `protobuf:"bytes,4,opt,name=system_dir,json=systemDir,proto3" json:"system_dir,omitempty"`
-	// logs is the log range to replay, from End.Response.logs of the backup
-	// (for a chain of backups: gen_low of the full backup to gen_high of the
-	// last one).
+	// (deprecated) the metadata of type "esesnap.log-range.v1", which a host
+	// copies here for older plugins. logs is the log range to replay.
 	Logs *LogRange `protobuf:"bytes,5,opt,name=logs,proto3" json:"logs,omitempty"`
-	// options holds plugin-specific settings; a plugin rejects keys it does
-	// not know.
-	Options       map[string]string `protobuf:"bytes,6,rep,name=options,proto3" json:"options,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// options holds the plugin's restore settings (Info.Response.options
+	// marked restore); a plugin rejects keys it does not know. A host sends
+	// "log-dir" and "system-dir" in the old fields, not here.
+	Options map[string]string `protobuf:"bytes,6,rep,name=options,proto3" json:"options,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// metadata is the backup's End.Response.metadata, or what the host made
+	// of it (for a chain of ESE backups: gen_low of the full backup to
+	// gen_high of the last one).
+	Metadata      []*Metadata `protobuf:"bytes,7,rep,name=metadata,proto3" json:"metadata,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Restore_Request) Reset() {
 	*x = Restore_Request{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[23]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1597,7 +1804,7 @@ func (x *Restore_Request) String() string {
 func (*Restore_Request) ProtoMessage() {}
 
 func (x *Restore_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[23]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1610,7 +1817,7 @@ func (x *Restore_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Restore_Request.ProtoReflect.Descriptor instead.
 func (*Restore_Request) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{9, 0}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{11, 0}
 }
 
 func (x *Restore_Request) GetBackupSetDir() string {
@@ -1655,6 +1862,13 @@ func (x *Restore_Request) GetOptions() map[string]string {
 	return nil
 }
 
+func (x *Restore_Request) GetMetadata() []*Metadata {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
 // Response reports what was staged and what is left to do.
 type Restore_Response struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1672,7 +1886,7 @@ type Restore_Response struct {
 
 func (x *Restore_Response) Reset() {
 	*x = Restore_Response{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[24]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1684,7 +1898,7 @@ func (x *Restore_Response) String() string {
 func (*Restore_Response) ProtoMessage() {}
 
 func (x *Restore_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[24]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1697,7 +1911,7 @@ func (x *Restore_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Restore_Response.ProtoReflect.Descriptor instead.
 func (*Restore_Response) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{9, 1}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{11, 1}
 }
 
 func (x *Restore_Response) GetStaged() []string {
@@ -1732,7 +1946,7 @@ type Keepalive_Request struct {
 
 func (x *Keepalive_Request) Reset() {
 	*x = Keepalive_Request{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[26]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1744,7 +1958,7 @@ func (x *Keepalive_Request) String() string {
 func (*Keepalive_Request) ProtoMessage() {}
 
 func (x *Keepalive_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[26]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1757,7 +1971,7 @@ func (x *Keepalive_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keepalive_Request.ProtoReflect.Descriptor instead.
 func (*Keepalive_Request) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{11, 0}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{13, 0}
 }
 
 func (x *Keepalive_Request) GetSessionId() string {
@@ -1776,7 +1990,7 @@ type Keepalive_Response struct {
 
 func (x *Keepalive_Response) Reset() {
 	*x = Keepalive_Response{}
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[27]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1788,7 +2002,7 @@ func (x *Keepalive_Response) String() string {
 func (*Keepalive_Response) ProtoMessage() {}
 
 func (x *Keepalive_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_snapshot_v1_snapshot_proto_msgTypes[27]
+	mi := &file_snapshot_v1_snapshot_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1801,23 +2015,35 @@ func (x *Keepalive_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keepalive_Response.ProtoReflect.Descriptor instead.
 func (*Keepalive_Response) Descriptor() ([]byte, []int) {
-	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{11, 1}
+	return file_snapshot_v1_snapshot_proto_rawDescGZIP(), []int{13, 1}
 }
 
 var File_snapshot_v1_snapshot_proto protoreflect.FileDescriptor
 
 const file_snapshot_v1_snapshot_proto_rawDesc = "" +
 	"\n" +
-	"\x1asnapshot/v1/snapshot.proto\x12\x13esesnap.snapshot.v1\"\xf1\x01\n" +
+	"\x1asnapshot/v1/snapshot.proto\x12\x13esesnap.snapshot.v1\"\xac\x02\n" +
 	"\x04Info\x1a\t\n" +
-	"\aRequest\x1a\xdd\x01\n" +
+	"\aRequest\x1a\x98\x02\n" +
 	"\bResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12/\n" +
 	"\x05kinds\x18\x03 \x03(\x0e2\x19.esesnap.snapshot.v1.KindR\x05kinds\x12&\n" +
 	"\x0fmax_chunk_bytes\x18\x04 \x01(\rR\rmaxChunkBytes\x12\"\n" +
 	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\x12&\n" +
-	"\x0fidle_timeout_ms\x18\x06 \x01(\x04R\ridleTimeoutMs\"\x9e\x02\n" +
+	"\x0fidle_timeout_ms\x18\x06 \x01(\x04R\ridleTimeoutMs\x129\n" +
+	"\aoptions\x18\a \x03(\v2\x1f.esesnap.snapshot.v1.OptionSpecR\aoptions\"\xb4\x01\n" +
+	"\n" +
+	"OptionSpec\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12\x18\n" +
+	"\adefault\x18\x03 \x01(\tR\adefault\x12\x12\n" +
+	"\x04help\x18\x04 \x01(\tR\x04help\x12\x1e\n" +
+	"\n" +
+	"repeatable\x18\x05 \x01(\bR\n" +
+	"repeatable\x12\x16\n" +
+	"\x06secret\x18\x06 \x01(\bR\x06secret\x12\x18\n" +
+	"\arestore\x18\a \x01(\bR\arestore\"\xba\x02\n" +
 	"\x06Source\x12!\n" +
 	"\finstance_dir\x18\x01 \x01(\tR\vinstanceDir\x12\x17\n" +
 	"\alog_dir\x18\x02 \x01(\tR\x06logDir\x12\x1d\n" +
@@ -1825,7 +2051,8 @@ const file_snapshot_v1_snapshot_proto_rawDesc = "" +
 	"system_dir\x18\x03 \x01(\tR\tsystemDir\x12\x1b\n" +
 	"\tbase_name\x18\x04 \x01(\tR\bbaseName\x12\x1c\n" +
 	"\tdatabases\x18\x05 \x03(\tR\tdatabases\x12B\n" +
-	"\aoptions\x18\x06 \x03(\v2(.esesnap.snapshot.v1.Source.OptionsEntryR\aoptions\x1a:\n" +
+	"\aoptions\x18\x06 \x03(\v2(.esesnap.snapshot.v1.Source.OptionsEntryR\aoptions\x12\x1a\n" +
+	"\blocation\x18\a \x01(\tR\blocation\x1a:\n" +
 	"\fOptionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa1\x01\n" +
@@ -1866,22 +2093,26 @@ const file_snapshot_v1_snapshot_proto_rawDesc = "" +
 	"\bLogRange\x12\x17\n" +
 	"\agen_low\x18\x01 \x01(\rR\x06genLow\x12\x19\n" +
 	"\bgen_high\x18\x02 \x01(\rR\agenHigh\x12\x1b\n" +
-	"\tbase_name\x18\x03 \x01(\tR\bbaseName\"\xac\x02\n" +
+	"\tbase_name\x18\x03 \x01(\tR\bbaseName\"2\n" +
+	"\bMetadata\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x12\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data\"\xe7\x02\n" +
 	"\x03End\x1a\x85\x01\n" +
 	"\aRequest\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x126\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2\x1c.esesnap.snapshot.v1.OutcomeR\aoutcome\x12#\n" +
-	"\rtruncate_logs\x18\x03 \x01(\bR\ftruncateLogs\x1a\x9c\x01\n" +
+	"\rtruncate_logs\x18\x03 \x01(\bR\ftruncateLogs\x1a\xd7\x01\n" +
 	"\bResponse\x12\x1a\n" +
 	"\brecorded\x18\x01 \x01(\tR\brecorded\x12%\n" +
 	"\x0etruncated_logs\x18\x02 \x03(\tR\rtruncatedLogs\x121\n" +
 	"\x04logs\x18\x03 \x01(\v2\x1d.esesnap.snapshot.v1.LogRangeR\x04logs\x12\x1a\n" +
-	"\bwarnings\x18\x04 \x03(\tR\bwarnings\"8\n" +
+	"\bwarnings\x18\x04 \x03(\tR\bwarnings\x129\n" +
+	"\bmetadata\x18\x05 \x03(\v2\x1d.esesnap.snapshot.v1.MetadataR\bmetadata\"8\n" +
 	"\x0eDatabaseTarget\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
-	"\x04path\x18\x02 \x01(\tR\x04path\"\xdd\x03\n" +
-	"\aRestore\x1a\xe6\x02\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\"\x98\x04\n" +
+	"\aRestore\x1a\xa1\x03\n" +
 	"\aRequest\x12$\n" +
 	"\x0ebackup_set_dir\x18\x01 \x01(\tR\fbackupSetDir\x12A\n" +
 	"\tdatabases\x18\x02 \x03(\v2#.esesnap.snapshot.v1.DatabaseTargetR\tdatabases\x12\x17\n" +
@@ -1889,7 +2120,8 @@ const file_snapshot_v1_snapshot_proto_rawDesc = "" +
 	"\n" +
 	"system_dir\x18\x04 \x01(\tR\tsystemDir\x121\n" +
 	"\x04logs\x18\x05 \x01(\v2\x1d.esesnap.snapshot.v1.LogRangeR\x04logs\x12K\n" +
-	"\aoptions\x18\x06 \x03(\v21.esesnap.snapshot.v1.Restore.Request.OptionsEntryR\aoptions\x1a:\n" +
+	"\aoptions\x18\x06 \x03(\v21.esesnap.snapshot.v1.Restore.Request.OptionsEntryR\aoptions\x129\n" +
+	"\bmetadata\x18\a \x03(\v2\x1d.esesnap.snapshot.v1.MetadataR\bmetadata\x1a:\n" +
 	"\fOptionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1ai\n" +
@@ -1954,71 +2186,76 @@ func file_snapshot_v1_snapshot_proto_rawDescGZIP() []byte {
 }
 
 var file_snapshot_v1_snapshot_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_snapshot_v1_snapshot_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_snapshot_v1_snapshot_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_snapshot_v1_snapshot_proto_goTypes = []any{
 	(Kind)(0),                  // 0: esesnap.snapshot.v1.Kind
 	(Role)(0),                  // 1: esesnap.snapshot.v1.Role
 	(Outcome)(0),               // 2: esesnap.snapshot.v1.Outcome
 	(*Info)(nil),               // 3: esesnap.snapshot.v1.Info
-	(*Source)(nil),             // 4: esesnap.snapshot.v1.Source
-	(*Begin)(nil),              // 5: esesnap.snapshot.v1.Begin
-	(*File)(nil),               // 6: esesnap.snapshot.v1.File
-	(*Files)(nil),              // 7: esesnap.snapshot.v1.Files
-	(*Read)(nil),               // 8: esesnap.snapshot.v1.Read
-	(*LogRange)(nil),           // 9: esesnap.snapshot.v1.LogRange
-	(*End)(nil),                // 10: esesnap.snapshot.v1.End
-	(*DatabaseTarget)(nil),     // 11: esesnap.snapshot.v1.DatabaseTarget
-	(*Restore)(nil),            // 12: esesnap.snapshot.v1.Restore
-	(*ErrorDetail)(nil),        // 13: esesnap.snapshot.v1.ErrorDetail
-	(*Keepalive)(nil),          // 14: esesnap.snapshot.v1.Keepalive
-	(*Info_Request)(nil),       // 15: esesnap.snapshot.v1.Info.Request
-	(*Info_Response)(nil),      // 16: esesnap.snapshot.v1.Info.Response
-	nil,                        // 17: esesnap.snapshot.v1.Source.OptionsEntry
-	(*Begin_Request)(nil),      // 18: esesnap.snapshot.v1.Begin.Request
-	(*Begin_Response)(nil),     // 19: esesnap.snapshot.v1.Begin.Response
-	(*Files_Request)(nil),      // 20: esesnap.snapshot.v1.Files.Request
-	(*Files_Response)(nil),     // 21: esesnap.snapshot.v1.Files.Response
-	(*Read_Request)(nil),       // 22: esesnap.snapshot.v1.Read.Request
-	(*Read_Chunk)(nil),         // 23: esesnap.snapshot.v1.Read.Chunk
-	(*End_Request)(nil),        // 24: esesnap.snapshot.v1.End.Request
-	(*End_Response)(nil),       // 25: esesnap.snapshot.v1.End.Response
-	(*Restore_Request)(nil),    // 26: esesnap.snapshot.v1.Restore.Request
-	(*Restore_Response)(nil),   // 27: esesnap.snapshot.v1.Restore.Response
-	nil,                        // 28: esesnap.snapshot.v1.Restore.Request.OptionsEntry
-	(*Keepalive_Request)(nil),  // 29: esesnap.snapshot.v1.Keepalive.Request
-	(*Keepalive_Response)(nil), // 30: esesnap.snapshot.v1.Keepalive.Response
+	(*OptionSpec)(nil),         // 4: esesnap.snapshot.v1.OptionSpec
+	(*Source)(nil),             // 5: esesnap.snapshot.v1.Source
+	(*Begin)(nil),              // 6: esesnap.snapshot.v1.Begin
+	(*File)(nil),               // 7: esesnap.snapshot.v1.File
+	(*Files)(nil),              // 8: esesnap.snapshot.v1.Files
+	(*Read)(nil),               // 9: esesnap.snapshot.v1.Read
+	(*LogRange)(nil),           // 10: esesnap.snapshot.v1.LogRange
+	(*Metadata)(nil),           // 11: esesnap.snapshot.v1.Metadata
+	(*End)(nil),                // 12: esesnap.snapshot.v1.End
+	(*DatabaseTarget)(nil),     // 13: esesnap.snapshot.v1.DatabaseTarget
+	(*Restore)(nil),            // 14: esesnap.snapshot.v1.Restore
+	(*ErrorDetail)(nil),        // 15: esesnap.snapshot.v1.ErrorDetail
+	(*Keepalive)(nil),          // 16: esesnap.snapshot.v1.Keepalive
+	(*Info_Request)(nil),       // 17: esesnap.snapshot.v1.Info.Request
+	(*Info_Response)(nil),      // 18: esesnap.snapshot.v1.Info.Response
+	nil,                        // 19: esesnap.snapshot.v1.Source.OptionsEntry
+	(*Begin_Request)(nil),      // 20: esesnap.snapshot.v1.Begin.Request
+	(*Begin_Response)(nil),     // 21: esesnap.snapshot.v1.Begin.Response
+	(*Files_Request)(nil),      // 22: esesnap.snapshot.v1.Files.Request
+	(*Files_Response)(nil),     // 23: esesnap.snapshot.v1.Files.Response
+	(*Read_Request)(nil),       // 24: esesnap.snapshot.v1.Read.Request
+	(*Read_Chunk)(nil),         // 25: esesnap.snapshot.v1.Read.Chunk
+	(*End_Request)(nil),        // 26: esesnap.snapshot.v1.End.Request
+	(*End_Response)(nil),       // 27: esesnap.snapshot.v1.End.Response
+	(*Restore_Request)(nil),    // 28: esesnap.snapshot.v1.Restore.Request
+	(*Restore_Response)(nil),   // 29: esesnap.snapshot.v1.Restore.Response
+	nil,                        // 30: esesnap.snapshot.v1.Restore.Request.OptionsEntry
+	(*Keepalive_Request)(nil),  // 31: esesnap.snapshot.v1.Keepalive.Request
+	(*Keepalive_Response)(nil), // 32: esesnap.snapshot.v1.Keepalive.Response
 }
 var file_snapshot_v1_snapshot_proto_depIdxs = []int32{
-	17, // 0: esesnap.snapshot.v1.Source.options:type_name -> esesnap.snapshot.v1.Source.OptionsEntry
+	19, // 0: esesnap.snapshot.v1.Source.options:type_name -> esesnap.snapshot.v1.Source.OptionsEntry
 	1,  // 1: esesnap.snapshot.v1.File.role:type_name -> esesnap.snapshot.v1.Role
 	0,  // 2: esesnap.snapshot.v1.Info.Response.kinds:type_name -> esesnap.snapshot.v1.Kind
-	0,  // 3: esesnap.snapshot.v1.Begin.Request.kind:type_name -> esesnap.snapshot.v1.Kind
-	4,  // 4: esesnap.snapshot.v1.Begin.Request.source:type_name -> esesnap.snapshot.v1.Source
-	6,  // 5: esesnap.snapshot.v1.Files.Response.files:type_name -> esesnap.snapshot.v1.File
-	2,  // 6: esesnap.snapshot.v1.End.Request.outcome:type_name -> esesnap.snapshot.v1.Outcome
-	9,  // 7: esesnap.snapshot.v1.End.Response.logs:type_name -> esesnap.snapshot.v1.LogRange
-	11, // 8: esesnap.snapshot.v1.Restore.Request.databases:type_name -> esesnap.snapshot.v1.DatabaseTarget
-	9,  // 9: esesnap.snapshot.v1.Restore.Request.logs:type_name -> esesnap.snapshot.v1.LogRange
-	28, // 10: esesnap.snapshot.v1.Restore.Request.options:type_name -> esesnap.snapshot.v1.Restore.Request.OptionsEntry
-	15, // 11: esesnap.snapshot.v1.SnapshotService.Info:input_type -> esesnap.snapshot.v1.Info.Request
-	18, // 12: esesnap.snapshot.v1.SnapshotService.Begin:input_type -> esesnap.snapshot.v1.Begin.Request
-	20, // 13: esesnap.snapshot.v1.SnapshotService.Files:input_type -> esesnap.snapshot.v1.Files.Request
-	22, // 14: esesnap.snapshot.v1.SnapshotService.Read:input_type -> esesnap.snapshot.v1.Read.Request
-	24, // 15: esesnap.snapshot.v1.SnapshotService.End:input_type -> esesnap.snapshot.v1.End.Request
-	26, // 16: esesnap.snapshot.v1.SnapshotService.Restore:input_type -> esesnap.snapshot.v1.Restore.Request
-	29, // 17: esesnap.snapshot.v1.SnapshotService.Keepalive:input_type -> esesnap.snapshot.v1.Keepalive.Request
-	16, // 18: esesnap.snapshot.v1.SnapshotService.Info:output_type -> esesnap.snapshot.v1.Info.Response
-	19, // 19: esesnap.snapshot.v1.SnapshotService.Begin:output_type -> esesnap.snapshot.v1.Begin.Response
-	21, // 20: esesnap.snapshot.v1.SnapshotService.Files:output_type -> esesnap.snapshot.v1.Files.Response
-	23, // 21: esesnap.snapshot.v1.SnapshotService.Read:output_type -> esesnap.snapshot.v1.Read.Chunk
-	25, // 22: esesnap.snapshot.v1.SnapshotService.End:output_type -> esesnap.snapshot.v1.End.Response
-	27, // 23: esesnap.snapshot.v1.SnapshotService.Restore:output_type -> esesnap.snapshot.v1.Restore.Response
-	30, // 24: esesnap.snapshot.v1.SnapshotService.Keepalive:output_type -> esesnap.snapshot.v1.Keepalive.Response
-	18, // [18:25] is the sub-list for method output_type
-	11, // [11:18] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	4,  // 3: esesnap.snapshot.v1.Info.Response.options:type_name -> esesnap.snapshot.v1.OptionSpec
+	0,  // 4: esesnap.snapshot.v1.Begin.Request.kind:type_name -> esesnap.snapshot.v1.Kind
+	5,  // 5: esesnap.snapshot.v1.Begin.Request.source:type_name -> esesnap.snapshot.v1.Source
+	7,  // 6: esesnap.snapshot.v1.Files.Response.files:type_name -> esesnap.snapshot.v1.File
+	2,  // 7: esesnap.snapshot.v1.End.Request.outcome:type_name -> esesnap.snapshot.v1.Outcome
+	10, // 8: esesnap.snapshot.v1.End.Response.logs:type_name -> esesnap.snapshot.v1.LogRange
+	11, // 9: esesnap.snapshot.v1.End.Response.metadata:type_name -> esesnap.snapshot.v1.Metadata
+	13, // 10: esesnap.snapshot.v1.Restore.Request.databases:type_name -> esesnap.snapshot.v1.DatabaseTarget
+	10, // 11: esesnap.snapshot.v1.Restore.Request.logs:type_name -> esesnap.snapshot.v1.LogRange
+	30, // 12: esesnap.snapshot.v1.Restore.Request.options:type_name -> esesnap.snapshot.v1.Restore.Request.OptionsEntry
+	11, // 13: esesnap.snapshot.v1.Restore.Request.metadata:type_name -> esesnap.snapshot.v1.Metadata
+	17, // 14: esesnap.snapshot.v1.SnapshotService.Info:input_type -> esesnap.snapshot.v1.Info.Request
+	20, // 15: esesnap.snapshot.v1.SnapshotService.Begin:input_type -> esesnap.snapshot.v1.Begin.Request
+	22, // 16: esesnap.snapshot.v1.SnapshotService.Files:input_type -> esesnap.snapshot.v1.Files.Request
+	24, // 17: esesnap.snapshot.v1.SnapshotService.Read:input_type -> esesnap.snapshot.v1.Read.Request
+	26, // 18: esesnap.snapshot.v1.SnapshotService.End:input_type -> esesnap.snapshot.v1.End.Request
+	28, // 19: esesnap.snapshot.v1.SnapshotService.Restore:input_type -> esesnap.snapshot.v1.Restore.Request
+	31, // 20: esesnap.snapshot.v1.SnapshotService.Keepalive:input_type -> esesnap.snapshot.v1.Keepalive.Request
+	18, // 21: esesnap.snapshot.v1.SnapshotService.Info:output_type -> esesnap.snapshot.v1.Info.Response
+	21, // 22: esesnap.snapshot.v1.SnapshotService.Begin:output_type -> esesnap.snapshot.v1.Begin.Response
+	23, // 23: esesnap.snapshot.v1.SnapshotService.Files:output_type -> esesnap.snapshot.v1.Files.Response
+	25, // 24: esesnap.snapshot.v1.SnapshotService.Read:output_type -> esesnap.snapshot.v1.Read.Chunk
+	27, // 25: esesnap.snapshot.v1.SnapshotService.End:output_type -> esesnap.snapshot.v1.End.Response
+	29, // 26: esesnap.snapshot.v1.SnapshotService.Restore:output_type -> esesnap.snapshot.v1.Restore.Response
+	32, // 27: esesnap.snapshot.v1.SnapshotService.Keepalive:output_type -> esesnap.snapshot.v1.Keepalive.Response
+	21, // [21:28] is the sub-list for method output_type
+	14, // [14:21] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_snapshot_v1_snapshot_proto_init() }
@@ -2032,7 +2269,7 @@ func file_snapshot_v1_snapshot_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_snapshot_v1_snapshot_proto_rawDesc), len(file_snapshot_v1_snapshot_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   28,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,10 +23,10 @@ import (
 // backupFlags are the flags of `esesnap backup`.
 type backupFlags struct {
 	plugin    pluginFlags
-	source    protocol.Source
+	src       sourceFlags
+	source    protocol.Source // built from src by runBackup
 	kind      string
 	truncate  bool
-	writable  bool
 	out       string
 	tar       string
 	chunk     int
@@ -47,20 +47,21 @@ a directory (--out), a tar stream (--tar, "-" for stdout) or a restic snapshot
 (--restic-repo). The manifest is written last, and the plugin records the backup
 and truncates logs (--truncate-logs) only after the set is durably stored. On any
 failure, Ctrl-C included, the ESE session is ended aborted, no log is truncated,
-and no set that looks complete is left behind. A second Ctrl-C kills the plugin.`,
+and no set that looks complete is left behind. A second Ctrl-C kills the plugin.
+
+The plugin describes the options it takes (esesnap plugin-info [PLUGIN] lists
+them); give them as --option KEY=VALUE. For the ESE plugin --log-dir,
+--system-dir, --base-name, --database and --writable set the options of those
+names. An option the plugin does not describe is a usage error (exit 2) before
+anything is backed up.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBackup(cmd, &f) },
 	}
 	fl := cmd.Flags()
 	f.plugin.register(cmd)
-	fl.StringVar(&f.source.InstanceDir, "source", "", "ESE instance directory: databases, logs and checkpoint (required)")
-	fl.StringVar(&f.source.LogDir, "log-dir", "", "log directory when it is not --source (JET_paramLogFilePath)")
-	fl.StringVar(&f.source.SystemDir, "system-dir", "", "checkpoint directory when it is not --source (JET_paramSystemPath)")
-	fl.StringVar(&f.source.BaseName, "base-name", "", "log base name, three characters (default: from the checkpoint file)")
-	fl.StringArrayVar(&f.source.Databases, "database", nil, "database file to back up (repeatable; default: every database of the log stream)")
+	f.src.register(cmd, "what to back up, the plugin's location: for ESE the instance directory (databases, logs and checkpoint; required)")
 	fl.StringVar(&f.kind, "kind", "full", "backup kind: full, incremental, copy or differential")
 	fl.BoolVar(&f.truncate, "truncate-logs", false, "after the set is stored, delete the logs the backup made unnecessary (full and incremental; needs --writable)")
-	fl.BoolVar(&f.writable, "writable", false, "let the plugin record the backup in the database headers and truncate logs (the source is read-only otherwise)")
 	fl.StringVar(&f.out, "out", "", "write the backup set to this new directory")
 	fl.StringVar(&f.tar, "tar", "", `write the backup set as a tar stream to this file ("-" for stdout)`)
 	fl.IntVar(&f.chunk, "chunk-size", 0, "chunk size proposed to the plugin in bytes (default: the plugin's)")
@@ -96,7 +97,7 @@ type backupSummary struct {
 
 func runBackup(cmd *cobra.Command, f *backupFlags) error {
 	log := loggerFrom(cmd)
-	if f.source.InstanceDir == "" {
+	if f.src.location == "" {
 		return usageError(errors.New("--source is required: the ESE instance directory"))
 	}
 	targets := 0
@@ -118,20 +119,11 @@ func runBackup(cmd *cobra.Command, f *backupFlags) error {
 	if f.truncate && !kind.TruncatesLogs() {
 		return usageError(fmt.Errorf("--truncate-logs: a %s backup never truncates logs (use full or incremental)", kind))
 	}
-	if f.truncate && !f.writable {
+	if f.truncate && !f.src.writable && f.src.optionValue("writable") != "true" {
 		return usageError(errors.New("--truncate-logs needs --writable: the plugin opens the source read-only otherwise"))
 	}
-	for _, p := range []*string{&f.source.InstanceDir, &f.source.LogDir, &f.source.SystemDir} {
-		if *p != "" {
-			abs, err := filepath.Abs(*p)
-			if err != nil {
-				return usageError(err)
-			}
-			*p = abs
-		}
-	}
-	if f.writable {
-		f.source.Options = map[string]string{"writable": "true"}
+	if f.source, err = f.src.source(); err != nil {
+		return usageError(err)
 	}
 	dataOut := cmd.OutOrStdout()
 	report := cmd.OutOrStdout()
@@ -147,6 +139,13 @@ func runBackup(cmd *cobra.Command, f *backupFlags) error {
 		return failBackup(cmd, f, report, kind, "", start, err)
 	}
 	defer client.Close()
+	info, err := client.Snapshotter().Info(ctx)
+	if err != nil {
+		return failBackup(cmd, f, report, kind, "", start, fmt.Errorf("plugin info: %w", err))
+	}
+	if err := checkSourceOptions(info, &f.source, f.src.repeatedKeys()); err != nil {
+		return usageError(err)
+	}
 	stopSignals()
 	ctx, stopSignals = host.HandleSignals(cmd.Context(), client.Kill)
 	defer stopSignals()
@@ -221,8 +220,8 @@ func endFailureReport(set string, kind protocol.Kind, err error) []string {
 		why = code.String()
 	}
 	lines := []string{fmt.Sprintf("the backup set is stored at %s and is complete; keep it. Ending the ESE session failed with %s", set, why)}
-	if n := len(ee.End.TruncatedLogs); n > 0 {
-		lines = append(lines, fmt.Sprintf("%d log(s) were truncated from the source before End failed (%s): this set holds the only copy of their records", n, logRange(ee.End.TruncatedLogs)))
+	if n := len(ee.End.Truncated); n > 0 {
+		lines = append(lines, fmt.Sprintf("%d log(s) were truncated from the source before End failed (%s): this set holds the only copy of their records", n, logRange(ee.End.Truncated)))
 	} else {
 		lines = append(lines, "nothing was truncated: every log is still in the source")
 	}
@@ -282,7 +281,7 @@ func failBackup(cmd *cobra.Command, f *backupFlags, report io.Writer, kind proto
 
 func summarize(res *host.Result, kind protocol.Kind, set string, start time.Time) backupSummary {
 	sum := backupSummary{OK: true, Stored: true, Kind: kind.String(), Set: set, Manifest: res.Manifest,
-		Recorded: res.End.Recorded, TruncatedLogs: res.End.TruncatedLogs, Elapsed: time.Since(start).Seconds()}
+		Recorded: res.End.Recorded, TruncatedLogs: res.End.Truncated, Elapsed: time.Since(start).Seconds()}
 	sum.Warnings = append(append([]string{}, res.Warnings...), res.End.Warnings...)
 	if sum.TruncatedLogs == nil {
 		sum.TruncatedLogs = []string{}
@@ -301,8 +300,8 @@ func summarize(res *host.Result, kind protocol.Kind, set string, start time.Time
 	if e := res.Manifest.ESE; e != nil {
 		sum.GenLow, sum.GenHigh, sum.BaseName = e.GenLow, e.GenHigh, e.BaseName
 	}
-	if res.End.Logs.GenHigh != 0 {
-		sum.GenLow, sum.GenHigh, sum.BaseName = res.End.Logs.GenLow, res.End.Logs.GenHigh, res.End.Logs.BaseName
+	if res.End.LogRange().GenHigh != 0 {
+		sum.GenLow, sum.GenHigh, sum.BaseName = res.End.LogRange().GenLow, res.End.LogRange().GenHigh, res.End.LogRange().BaseName
 	}
 	return sum
 }

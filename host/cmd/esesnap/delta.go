@@ -160,10 +160,10 @@ func (r *resticFlags) deltaSink(ctx context.Context, o restic.Options, src proto
 		}
 		dir = filepath.Join(ucd, "esesnap", "delta")
 	}
-	s := &deltaResticSink{cachePath: deltaCachePath(dir, o.Location(), src.InstanceDir), source: src.InstanceDir, ctx: ctx, opts: o}
+	s := &deltaResticSink{cachePath: deltaCachePath(dir, o.Location(), src.Location), source: src.Location, ctx: ctx, opts: o}
 	var warnings []string
 	var cfg restic.Config
-	cache, err := loadDeltaCache(s.cachePath, src.InstanceDir)
+	cache, err := loadDeltaCache(s.cachePath, src.Location)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		// No base yet: this backup is one, and needs no restic call first.

@@ -123,7 +123,7 @@ func openEndFault(fault string, src protocol.Source) (*driver.Instance, error) {
 		return nil, &ese.Error{Code: ese.ErrInvalidParameter, Op: "test double", Err: errors.New("unknown end fault " + fault)}
 	}
 	fs := endFaultFS{blockingReads{armed: new(atomic.Bool)}, new(atomic.Bool)}
-	cfg := engine.Config{LogDir: src.InstanceDir, Writable: src.Options["writable"] == "true", FS: fs}
+	cfg := engine.Config{LogDir: src.Location, Writable: src.Options["writable"] == "true", FS: fs}
 	rt := engine.NewRuntime()
 	in, err := rt.NewInstance(cfg)
 	if err != nil {
@@ -132,7 +132,7 @@ func openEndFault(fault string, src protocol.Source) (*driver.Instance, error) {
 	if err := in.Init(); err != nil {
 		return nil, err
 	}
-	dbl := &endFaultDouble{Instance: in, rt: rt, code: code, fs: fs, src: src.InstanceDir}
+	dbl := &endFaultDouble{Instance: in, rt: rt, code: code, fs: fs, src: src.Location}
 	return &driver.Instance{API: dbl, RecordsBackups: cfg.Writable, Close: func() error { return in.Term(ese.TermAbrupt) }}, nil
 }
 

@@ -73,7 +73,7 @@ error, 130 interrupted.`,
 		},
 	}
 	root.PersistentFlags().StringVar(&level, "log-level", "info", "stderr log level: trace, debug, info, warn, error")
-	root.AddCommand(newInspectCmd(), newBackupCmd(), newVerifyCmd(), newRestoreCmd(), newPluginTestCmd())
+	root.AddCommand(newInspectCmd(), newBackupCmd(), newVerifyCmd(), newRestoreCmd(), newPluginTestCmd(), newPluginInfoCmd())
 	return root
 }
 

@@ -59,7 +59,7 @@ func openFaulty(fault string, src protocol.Source) (*driver.Instance, error) {
 	if strings.HasPrefix(fault, endFaultPrefix) {
 		return openEndFault(fault, src)
 	}
-	cfg := engine.Config{LogDir: src.InstanceDir, Writable: src.Options["writable"] == "true"}
+	cfg := engine.Config{LogDir: src.Location, Writable: src.Options["writable"] == "true"}
 	wrap := func(in *engine.Instance, api ese.BackupAPI) *driver.Instance {
 		return &driver.Instance{API: api, RecordsBackups: cfg.Writable, Close: func() error { return in.Term(ese.TermAbrupt) }}
 	}
@@ -122,8 +122,8 @@ func openFaulty(fault string, src protocol.Source) (*driver.Instance, error) {
 			return nil, err
 		}
 		block.armed.Store(true)
-		gen := archivedGeneration(src.InstanceDir)
-		go in.ExternalRestore(ese.RestoreRequest{BackupLogDir: src.InstanceDir, LogInfo: ese.LogInfo{GenLow: gen, GenHigh: gen, BaseName: in.BaseName()}})
+		gen := archivedGeneration(src.Location)
+		go in.ExternalRestore(ese.RestoreRequest{BackupLogDir: src.Location, LogInfo: ese.LogInfo{GenLow: gen, GenHigh: gen, BaseName: in.BaseName()}})
 		waitState(in, engine.StateRestoring)
 		return wrap(in, in), nil
 	}

@@ -16,6 +16,7 @@ func newPluginTestCmd() *cobra.Command {
 	var source string
 	var asJSON bool
 	var writable bool
+	var optionFlags []string
 	cmd := &cobra.Command{
 		Use:   "plugin-test PLUGIN",
 		Short: "Run the conformance suite against any snapshot plugin binary",
@@ -58,13 +59,14 @@ test. Exit 1 when a check fails.`,
 			if !asJSON {
 				fmt.Fprintf(out, "ok    handshake (protocol version %d, data pipe %v)\n", client.ProtocolVersion(), client.DataPipe())
 			}
-			var options map[string]string
-			if writable {
-				options = map[string]string{"writable": "true"}
+			sf := sourceFlags{location: source, writable: writable, options: optionFlags}
+			src, err := sf.source()
+			if err != nil {
+				return usageError(err)
 			}
 			tgt := conformance.Target{
 				Snapshotter: client.Snapshotter(),
-				Source:      protocol.Source{InstanceDir: source, Options: options},
+				Source:      src,
 				Restart: func() (protocol.Snapshotter, error) {
 					client.Kill()
 					c, err := pf.launch(context.Background(), cmd)
@@ -115,6 +117,7 @@ test. Exit 1 when a check fails.`,
 	cmd.Flags().StringVar(&source, "source", "", "what the plugin backs up (required; a copy made for the test)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON on stdout (logs stay on stderr)")
 	cmd.Flags().BoolVar(&writable, "writable", false, "pass the source option writable=true, as backup --writable does (the ESE plugin's esent backend refuses a read-only source)")
+	cmd.Flags().StringArrayVar(&optionFlags, "option", nil, "KEY=VALUE source option passed to the plugin, as backup --option (repeatable; esesnap plugin-info PLUGIN lists them)")
 	return cmd
 }
 

@@ -87,7 +87,7 @@ func (r *resticFlags) sink(ctx context.Context, cmd *cobra.Command, kind protoco
 		rand.Read(b[:])
 		chain = hex.EncodeToString(b[:])
 	}
-	name := filepath.Base(filepath.Clean(src.InstanceDir)) + ".tar"
+	name := filepath.Base(filepath.Clean(src.Location)) + ".tar"
 	if chain == "" {
 		// An incremental or differential continues the latest chain of the
 		// same source in the repository.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/esesnap/esesnap/ese"
+	"github.com/esesnap/esesnap/ese/driver"
 	"github.com/esesnap/esesnap/ese/format"
 	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/host/restic"
@@ -317,9 +319,8 @@ func stageRestore(cmd *cobra.Command, pf *pluginFlags, setDir string, m *host.Ma
 	systemDir, _ = filepath.Abs(systemDir)
 	req := protocol.RestoreRequest{
 		BackupSetDir: setDir,
-		LogDir:       logDir,
-		SystemDir:    systemDir,
-		Logs:         li,
+		Metadata:     []protocol.Metadata{driver.LogRangeMetadata(ese.LogInfo(li))},
+		Options:      map[string]string{driver.OptLogDir: logDir, driver.OptSystemDir: systemDir},
 	}
 	var placed []string
 	for _, f := range m.Files {
@@ -358,10 +359,11 @@ func stageRestore(cmd *cobra.Command, pf *pluginFlags, setDir string, m *host.Ma
 // those directories, or whose relative path has a component a set name could
 // not have, goes to the top with its set name. A single database directly in
 // the instance directory keeps its name, as always.
-func restorePath(f host.ManifestFile, src host.SourceInfo) string {
+func restorePath(f host.ManifestFile, si host.SourceInfo) string {
 	orig := splitPath(f.OriginalName)
 	var best []string
-	for _, d := range []string{src.LogDir, src.SystemDir, src.InstanceDir} {
+	src := si.Source()
+	for _, d := range []string{src.Options[protocol.OptLogDir], src.Options[protocol.OptSystemDir], src.Location} {
 		dc := splitPath(d)
 		if d == "" || len(dc) >= len(orig) || (best != nil && len(orig)-len(dc) >= len(best)) {
 			continue

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/esesnap/esesnap/ese"
+	"github.com/esesnap/esesnap/ese/driver"
 	"github.com/esesnap/esesnap/ese/esent"
 	"github.com/esesnap/esesnap/internal/samples"
 	"github.com/esesnap/esesnap/protocol"
@@ -32,9 +33,9 @@ func TestBackendReadOnly(t *testing.T) {
 		tests = append(tests, test{"esent", true, ese.ErrInvalidParameter, false})
 	}
 	for _, tt := range tests {
-		src := protocol.Source{InstanceDir: samples.CopySet(t, "srum-win10-clean")}
+		src := protocol.Source{Location: samples.CopySet(t, "srum-win10-clean")}
 		if tt.writable {
-			src.Options = map[string]string{optWritable: "true"}
+			src.Options = map[string]string{driver.OptWritable: "true"}
 		}
 		d := newSnapshotter(tt.backend, false, hclog.NewNullLogger())
 		id, err := d.Begin(t.Context(), protocol.BeginRequest{Kind: protocol.KindCopy, Source: src})

@@ -36,11 +36,6 @@ const pluginName = "esesnap-ese"
 // envLogLevel sets the default of --log-level.
 const envLogLevel = "ESESNAP_LOG_LEVEL"
 
-// optWritable is the one Source option this plugin knows: "true" opens the
-// instance writable, so that End records the backup in the database
-// headers and truncates logs when asked.
-const optWritable = "writable"
-
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -143,7 +138,8 @@ func newSnapshotter(backend string, readOnly bool, log hclog.Logger) *driver.Dri
 				Close:          func() error { return in.Term(ese.TermAbrupt) },
 			}, nil
 		},
-		Logger: log,
+		Options: driver.Options,
+		Logger:  log,
 	}
 	if !readOnly {
 		cfg.Restore = func(ctx context.Context, req ese.RestoreRequest) error { return restore(req, log) }
@@ -156,37 +152,24 @@ func newSnapshotter(backend string, readOnly bool, log hclog.Logger) *driver.Dri
 	return driver.New(cfg)
 }
 
-// engineConfig maps a Source to the engine's instance configuration:
-// LogDir and SystemDir default to InstanceDir, and Options may hold only
-// "writable" ("true" or "false").
+// engineConfig maps a Source to the engine's instance configuration
+// (driver.ParseSource: the options are driver.Options, log and system
+// directory default to the location), refusing the writable option on a
+// read-only plugin.
 func engineConfig(src protocol.Source, readOnly bool, log hclog.Logger) (engine.Config, error) {
-	const op = "Begin"
-	writable := false
-	for k, v := range src.Options {
-		if k != optWritable {
-			return engine.Config{}, &ese.Error{Code: ese.ErrInvalidParameter, Op: op, Err: fmt.Errorf("unknown source option %q (this plugin knows %q)", k, optWritable)}
-		}
-		switch v {
-		case "true":
-			writable = true
-		case "false", "":
-		default:
-			return engine.Config{}, &ese.Error{Code: ese.ErrInvalidParameter, Op: op, Err: fmt.Errorf("source option %s=%q: want true or false", k, v)}
-		}
+	c, err := driver.ParseSource(src)
+	if err != nil {
+		return engine.Config{}, err
 	}
-	logDir := firstNonEmpty(src.LogDir, src.InstanceDir)
-	if logDir == "" {
-		return engine.Config{}, &ese.Error{Code: ese.ErrInvalidPath, Op: op, Err: errors.New("the source names no instance or log directory")}
-	}
-	if writable && readOnly {
-		return engine.Config{}, &ese.Error{Code: ese.ErrFileAccessDenied, Op: op, File: logDir, Err: errors.New("the plugin runs with --read-only and never opens an instance writable")}
+	if c.Writable && readOnly {
+		return engine.Config{}, &ese.Error{Code: ese.ErrFileAccessDenied, Op: "Begin", File: c.LogDir, Err: errors.New("the plugin runs with --read-only and never opens an instance writable")}
 	}
 	return engine.Config{
-		LogDir:    logDir,
-		SystemDir: firstNonEmpty(src.SystemDir, src.InstanceDir, logDir),
-		BaseName:  src.BaseName,
-		Databases: src.Databases,
-		Writable:  writable,
+		LogDir:    c.LogDir,
+		SystemDir: c.SystemDir,
+		BaseName:  c.BaseName,
+		Databases: c.Databases,
+		Writable:  c.Writable,
 		Logger:    log,
 	}, nil
 }
@@ -209,13 +192,4 @@ func restore(req ese.RestoreRequest, log hclog.Logger) error {
 	}
 	defer in.Term(ese.TermAbrupt)
 	return in.ExternalRestore(req)
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

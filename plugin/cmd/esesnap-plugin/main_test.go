@@ -21,14 +21,14 @@ func TestEngineConfig(t *testing.T) {
 		sysDir   string
 		writable bool
 	}{
-		{"defaults from the instance dir", protocol.Source{InstanceDir: "/i"}, false, 0, "/i", "/i", false},
-		{"own log and system dirs", protocol.Source{InstanceDir: "/i", LogDir: "/l", SystemDir: "/s"}, false, 0, "/l", "/s", false},
-		{"log dir only", protocol.Source{LogDir: "/l"}, false, 0, "/l", "/l", false},
-		{"writable", protocol.Source{InstanceDir: "/i", Options: map[string]string{"writable": "true"}}, false, 0, "/i", "/i", true},
-		{"writable false", protocol.Source{InstanceDir: "/i", Options: map[string]string{"writable": "false"}}, true, 0, "/i", "/i", false},
-		{"writable on a read-only plugin", protocol.Source{InstanceDir: "/i", Options: map[string]string{"writable": "true"}}, true, ese.ErrFileAccessDenied, "", "", false},
-		{"bad writable value", protocol.Source{InstanceDir: "/i", Options: map[string]string{"writable": "yes"}}, false, ese.ErrInvalidParameter, "", "", false},
-		{"unknown option", protocol.Source{InstanceDir: "/i", Options: map[string]string{"instance": "NTDS"}}, false, ese.ErrInvalidParameter, "", "", false},
+		{"defaults from the instance dir", protocol.Source{Location: "/i"}, false, 0, "/i", "/i", false},
+		{"own log and system dirs", protocol.Source{Location: "/i", Options: map[string]string{"log-dir": "/l", "system-dir": "/s"}}, false, 0, "/l", "/s", false},
+		{"log dir only", protocol.Source{Options: map[string]string{"log-dir": "/l"}}, false, 0, "/l", "/l", false},
+		{"writable", protocol.Source{Location: "/i", Options: map[string]string{"writable": "true"}}, false, 0, "/i", "/i", true},
+		{"writable false", protocol.Source{Location: "/i", Options: map[string]string{"writable": "false"}}, true, 0, "/i", "/i", false},
+		{"writable on a read-only plugin", protocol.Source{Location: "/i", Options: map[string]string{"writable": "true"}}, true, ese.ErrFileAccessDenied, "", "", false},
+		{"bad writable value", protocol.Source{Location: "/i", Options: map[string]string{"writable": "yes"}}, false, ese.ErrInvalidParameter, "", "", false},
+		{"unknown option", protocol.Source{Location: "/i", Options: map[string]string{"instance": "NTDS"}}, false, ese.ErrInvalidParameter, "", "", false},
 		{"no directory", protocol.Source{}, false, ese.ErrInvalidPath, "", "", false},
 	}
 	for _, tc := range cases {
