@@ -58,6 +58,9 @@ func FromProtoBeginRequest(m *snapshotv1.Begin_Request) BeginRequest {
 	opts = setLegacy(opts, OptSystemDir, s.GetSystemDir())
 	opts = setLegacy(opts, OptBaseName, s.GetBaseName())
 	opts = setLegacy(opts, OptDatabase, JoinList(s.GetDatabases()))
+	if len(opts) == 0 {
+		opts = nil // an empty map on the wire is no options, as ToProto sends it
+	}
 	return BeginRequest{
 		Kind:   Kind(m.GetKind()),
 		Source: Source{Location: loc, Options: opts},
@@ -149,6 +152,9 @@ func FromProtoRestoreRequest(m *snapshotv1.Restore_Request) RestoreRequest {
 	opts := maps.Clone(m.GetOptions())
 	opts = setLegacy(opts, OptLogDir, m.GetLogDir())
 	opts = setLegacy(opts, OptSystemDir, m.GetSystemDir())
+	if len(opts) == 0 {
+		opts = nil // an empty map on the wire is no options, as ToProto sends it
+	}
 	return RestoreRequest{
 		BackupSetDir: m.GetBackupSetDir(),
 		Databases:    dbs,
