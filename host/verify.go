@@ -18,16 +18,13 @@ import (
 
 // Errors Verify reports about the files of a set (with ErrIncomplete); each
 // comes wrapped with the name of the file concerned. Damage found by the
-// ESE checks is reported as *ese.Error instead.
+// set's format (ESE: *ese.Error) is reported by the format instead.
 var (
 	ErrChecksumMismatch = errors.New("sha256 does not match the manifest")
 	ErrSizeMismatch     = errors.New("size does not match the manifest")
 	ErrMissingFile      = errors.New("file listed in the manifest is missing")
 	ErrExtraFile        = errors.New("file is not listed in the manifest")
 )
-
-// opVerifySet is the Op of the *ese.Error values Verify builds itself.
-const opVerifySet = "verify backup set"
 
 // hashBufferSize is the read size of Verify's hashing, large enough to keep
 // sha256 and the disk busy.
@@ -89,12 +86,12 @@ type observed struct {
 
 // Verify checks the backup set at path, a directory or a tar file: that the
 // manifest is present and complete, that the set holds exactly the files
-// it lists with their sizes and SHA-256, and, when the manifest has ESE
-// metadata, that every database is a complete streamed database whose pages
-// verify (format.VerifyStreamedDatabase), that every log verifies
-// (format.VerifyLog), that every generation from gen_low to gen_high and
-// every generation the databases need is present, and that the logs form one
-// chain (format.CheckChain) of the databases' log stream.
+// it lists with their sizes and SHA-256, and the checks of the set's format
+// (SetFormat, RegisterFormat): for an ESE set (package ese/eseset), that
+// every database's pages verify, every log verifies, every generation the
+// set needs is present and the logs form one chain of the databases' log
+// stream. A set whose format is not registered fails with
+// ErrUnknownFormat; a set of no format is checked by hashes alone.
 //
 // It does not stop at the first damaged file: the error joins one error per
 // problem found (errors.Is and errors.As see each of them). Set-level
@@ -144,7 +141,7 @@ func namePath(path string, err error) error {
 // VerifyTar is Verify for a tar stream read from r (a file, stdin, the
 // output of restic dump). It reads the stream once; each database and log
 // is copied to a temporary file (under os.TempDir) while it is hashed,
-// because the ESE checks need random access, and deleted after its check,
+// because the format checks need random access, and deleted after its check,
 // so the space needed is that of the largest file.
 func VerifyTar(ctx context.Context, r io.Reader) (*VerifyReport, error) {
 	rep := &VerifyReport{Tar: true}
@@ -405,8 +402,8 @@ func observeDirFile(ctx context.Context, path string, f ManifestFile, kind strin
 	return o, nil
 }
 
-// checkSet compares what was seen with the manifest and runs the set-level
-// ESE checks. listed is nil for tar input, where extra entries are found
+// checkSet compares what was seen with the manifest and runs the checks of
+// the set's format (Format.CheckSet). listed is nil for tar input, where extra entries are found
 // here.
 func checkSet(ctx context.Context, rep *VerifyReport, seen map[string]*observed, listed map[string]bool) []error {
 	m := rep.Manifest

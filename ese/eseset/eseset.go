@@ -1,4 +1,10 @@
-package host
+// Package eseset is the "ese" backup-set format of package host: it
+// registers itself (host.RegisterFormat) in init, so that a program that
+// imports it, even blank, backs up ESE sets with their metadata in the
+// manifest's "ese" section and verifies them by hashes, every database
+// page, every log, the generations the set needs and the log chain. It
+// also assembles chains of full and incremental sets (AssembleChain).
+package eseset
 
 import (
 	"bytes"
@@ -14,8 +20,12 @@ import (
 
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/format"
+	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/protocol"
 )
+
+// opVerifySet is the Op of the *ese.Error values the set checks build.
+const opVerifySet = "verify backup set"
 
 // headBytes is how much of the start of each file the ESE format reads
 // for the manifest's metadata and for sniffing tar entries: one log header,
@@ -23,15 +33,15 @@ import (
 const headBytes = format.LogHeaderSize
 
 // eseFormat is the "ese" set format: every database's pages, every log,
-// the generations and the log chain (see Verify).
+// the generations and the log chain (see host.Verify).
 type eseFormat struct{}
 
-func init() { RegisterFormat(FormatESE, eseFormat{}) }
+func init() { host.RegisterFormat(host.FormatESE, eseFormat{}) }
 
-// NewCollector implements Format.
-func (eseFormat) NewCollector() Collector { return &eseCollector{} }
+// NewCollector implements host.Format.
+func (eseFormat) NewCollector() host.Collector { return &eseCollector{} }
 
-// HeadSize implements Format.
+// HeadSize implements host.Format.
 func (eseFormat) HeadSize() int { return headBytes }
 
 // eseVerdict is what the ESE checks found of one file: the database check
@@ -44,14 +54,14 @@ type eseVerdict struct {
 }
 
 // signatureText renders a signature for the manifest.
-func signatureText(s format.Signature) SignatureText {
+func signatureText(s format.Signature) host.SignatureText {
 	var b [format.SignatureSize]byte
 	s.Put(b[:])
-	return SignatureText{Hex: hex.EncodeToString(b[:]), Text: s.String()}
+	return host.SignatureText{Hex: hex.EncodeToString(b[:]), Text: s.String()}
 }
 
 // parseSignatureText decodes the Hex form of a manifest signature.
-func parseSignatureText(t SignatureText) (format.Signature, error) {
+func parseSignatureText(t host.SignatureText) (format.Signature, error) {
 	b, err := hex.DecodeString(t.Hex)
 	if err != nil || len(b) != format.SignatureSize {
 		return format.Signature{}, fmt.Errorf("signature %q is not %d hex-encoded bytes", t.Hex, format.SignatureSize)
@@ -64,13 +74,13 @@ func parseSignatureText(t SignatureText) (format.Signature, error) {
 // databases and logs do not all start with ESE headers gets no ESE section,
 // and the reason becomes a warning.
 type eseCollector struct {
-	info    ESEInfo
+	info    host.ESEInfo
 	dbs     int
 	logs    int
 	notESE  error
 	signLog *format.Signature
 
-	// What Verify needs of each database and log, gathered while they
+	// What host.Verify needs of each database and log, gathered while they
 	// stream (see write), so that check can judge the set before it is
 	// committed.
 	cur  streamedFile
@@ -97,9 +107,9 @@ type streamedFile struct {
 	written int64
 }
 
-// Write implements Collector: it takes the chunk of the streamed file at offset off (chunks come in
-// order; offset 0 starts a new file). Databases keep their ends, logs their
-// whole content, for Verify's checks.
+// Write implements host.Collector: it takes the chunk of the streamed file
+// at offset off (chunks come in order; offset 0 starts a new file).
+// Databases keep their ends, logs their whole content, for the checks.
 func (c *eseCollector) Write(role protocol.Role, off int64, data []byte) {
 	f := &c.cur
 	if off == 0 {
@@ -135,12 +145,12 @@ func (c *eseCollector) Write(role protocol.Role, off int64, data []byte) {
 	}
 }
 
-// observe runs Verify's check of one database or log (checkESEFile) on what
-// write kept of it and records the verdict for check. A database is checked
+// observe runs Verify's check of one database or log (checkESEFile) on
+// what Write kept of it and records the verdict for Check. A database is checked
 // as the stream of its two header snapshots, one blank data page and its
 // trailer: its pages were verified by the plugin as it read them, and the
 // header and trailer checks do not depend on the pages between.
-func (c *eseCollector) observe(f *ManifestFile) {
+func (c *eseCollector) observe(f *host.ManifestFile) {
 	sf := &c.cur
 	if sf.role != f.Role || sf.written != f.Size {
 		return // not seen through write (a caller without the hook)
@@ -180,21 +190,21 @@ func (c *eseCollector) keep(name string, v *eseVerdict) {
 	c.seen[name] = v
 }
 
-// Check implements Collector: it applies Verify's checks of a set (every file, every
-// database's header snapshots and trailer, every log, the generations the
-// manifest and the databases need, one chain of one log stream) to the set
-// described by m as it was streamed, so that a backup fails, before its
-// manifest is committed, exactly where the set would not verify, and with
-// the errors Verify would report. Page deltas are judged on the whole
-// databases that streamed through the host.
-func (c *eseCollector) Check(ctx context.Context, m *Manifest) error {
+// Check implements host.Collector: it applies Verify's checks of a set
+// (CheckSet: every database's header snapshots and trailer, every log, the
+// generations the manifest and the databases need, one chain of one log
+// stream) to the set described by m as it was streamed, so that a backup
+// fails, before its manifest is committed, exactly where the set would not
+// verify, and with the errors Verify would report. Page deltas are judged
+// on the whole databases that streamed through the host.
+func (c *eseCollector) Check(ctx context.Context, m *host.Manifest) error {
 	if m.ESE == nil {
 		return nil
 	}
-	rep := &VerifyReport{Manifest: m}
+	rep := &host.VerifyReport{Manifest: m}
 	verdicts := map[string]any{}
 	for _, f := range m.Files {
-		rep.Files = append(rep.Files, FileReport{Name: f.Name, Role: f.Role, Size: f.Size, SHA256: f.SHA256, OK: true})
+		rep.Files = append(rep.Files, host.FileReport{Name: f.Name, Role: f.Role, Size: f.Size, SHA256: f.SHA256, OK: true})
 		if v := c.seen[f.Name]; v != nil {
 			verdicts[f.Name] = v
 		}
@@ -245,9 +255,9 @@ func (s sparseStream) ReadAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
-// FileDone implements Collector: it reads the header at the start of file
+// FileDone implements host.Collector: it reads the header at the start of file
 // f and fills in f's page size and generation when the plugin left them 0.
-func (c *eseCollector) FileDone(f *ManifestFile) {
+func (c *eseCollector) FileDone(f *host.ManifestFile) {
 	if c.notESE != nil {
 		return
 	}
@@ -272,7 +282,7 @@ func (c *eseCollector) FileDone(f *ManifestFile) {
 			s := h.SignLog
 			c.signLog = &s
 		}
-		c.info.Databases = append(c.info.Databases, ESEDatabase{
+		c.info.Databases = append(c.info.Databases, host.ESEDatabase{
 			Name:         f.Name,
 			SignDb:       signatureText(h.SignDb),
 			SignLog:      signatureText(h.SignLog),
@@ -297,7 +307,7 @@ func (c *eseCollector) FileDone(f *ManifestFile) {
 		}
 		if c.logs == 0 {
 			// The logs define the stream; a database's copy of signLog is
-			// checked against them by Verify.
+			// checked against them by host.Verify.
 			s := h.SignLog
 			c.signLog = &s
 		}
@@ -317,10 +327,10 @@ func (c *eseCollector) FileDone(f *ManifestFile) {
 	c.observe(f)
 }
 
-// Finish implements Collector: it sets the ESE section of m, or leaves it
+// Finish implements host.Collector: it sets the ESE section of m, or leaves it
 // nil with the reason the set is not an ESE set (nil reason when it simply
 // has no databases or logs).
-func (c *eseCollector) Finish(m *Manifest) error {
+func (c *eseCollector) Finish(m *host.Manifest) error {
 	if c.notESE != nil {
 		return fmt.Errorf("the manifest has no ESE metadata: %w", c.notESE)
 	}
@@ -375,7 +385,7 @@ func checkESEFile(ctx context.Context, r io.ReaderAt, size int64, name string, r
 	return o, nil
 }
 
-// Sniff implements Format: a tar entry that starts with a database or a
+// Sniff implements host.Format: a tar entry that starts with a database or a
 // log header is checked; any other gets the verdict of a file that is
 // neither.
 func (eseFormat) Sniff(name string, head []byte) (bool, any) {
@@ -389,7 +399,7 @@ func (eseFormat) Sniff(name string, head []byte) (bool, any) {
 	}
 }
 
-// CheckFile implements Format: databases and logs get their ESE check,
+// CheckFile implements host.Format: databases and logs get their ESE check,
 // other files none.
 func (eseFormat) CheckFile(ctx context.Context, r io.ReaderAt, size int64, name string, role protocol.Role) (any, error) {
 	if role != protocol.RoleUnspecified && role != protocol.RoleDatabase && role != protocol.RoleLog {
@@ -402,10 +412,10 @@ func (eseFormat) CheckFile(ctx context.Context, r io.ReaderAt, size int64, name 
 	return v, nil
 }
 
-// CheckSet implements Format: each database's and log's verdict, what the
+// CheckSet implements host.Format: each database's and log's verdict, what the
 // manifest says against the files' headers (checkManifestMeaning), and the
 // set as a whole (checkESESet).
-func (eseFormat) CheckSet(ctx context.Context, rep *VerifyReport, verdicts map[string]any) []error {
+func (eseFormat) CheckSet(ctx context.Context, rep *host.VerifyReport, verdicts map[string]any) []error {
 	m := rep.Manifest
 	var problems []error
 	var links []format.ChainLink
@@ -427,7 +437,7 @@ func (eseFormat) CheckSet(ctx context.Context, rep *VerifyReport, verdicts map[s
 				rep.Files[i].OK = false
 				break
 			}
-			rep.Databases = append(rep.Databases, DatabaseReport{
+			rep.Databases = append(rep.Databases, host.DatabaseReport{
 				Name: f.Name, PageSize: v.db.PageSize, Pages: v.db.Pages,
 				OKPages: v.db.Tally.OK, Uninitialized: v.db.Tally.Uninitialized,
 				GenLow: v.db.Header.BKInfoFullCur.GenLow, GenHigh: v.db.Trailer.BKInfo.GenHigh,
@@ -451,7 +461,7 @@ func (eseFormat) CheckSet(ctx context.Context, rep *VerifyReport, verdicts map[s
 
 // checkESESet checks the databases and logs of an ESE set together: one
 // log stream, every needed generation present, one chain.
-func checkESESet(rep *VerifyReport, seen map[string]*eseVerdict, links []format.ChainLink, logsOK bool) []error {
+func checkESESet(rep *host.VerifyReport, seen map[string]*eseVerdict, links []format.ChainLink, logsOK bool) []error {
 	m := rep.Manifest
 	var problems []error
 	fail := func(code ese.Code, file string, format string, args ...any) {
@@ -475,7 +485,7 @@ func checkESESet(rep *VerifyReport, seen map[string]*eseVerdict, links []format.
 		case err != nil:
 			problems = append(problems, fmt.Errorf("manifest: sign_log: %w", err))
 		case signLog == nil:
-			signLog, signFrom = &want, ManifestName
+			signLog, signFrom = &want, host.ManifestName
 		case *signLog != want:
 			fail(ese.ErrDatabaseLogSetMismatch, signFrom, "log signature %s, the manifest says %s", *signLog, want)
 		}
@@ -511,12 +521,12 @@ func checkESESet(rep *VerifyReport, seen map[string]*eseVerdict, links []format.
 				fail(ese.ErrMissingLogFile, who, "log generations %#x to %#x are needed, missing %s", lo, hi, strings.Join(missing, ", "))
 			}
 		}
-		need(m.ESE.GenLow, m.ESE.GenHigh, ManifestName)
+		need(m.ESE.GenLow, m.ESE.GenHigh, host.ManifestName)
 		for _, d := range rep.Databases {
 			need(d.GenLow, d.GenHigh, d.Name)
 		}
 		if len(links) > 0 && (rep.GenLow != m.ESE.GenLow || rep.GenHigh != m.ESE.GenHigh) {
-			fail(ese.ErrInvalidLogSequence, ManifestName, "the set's logs span generations %#x to %#x, the manifest says %#x to %#x",
+			fail(ese.ErrInvalidLogSequence, host.ManifestName, "the set's logs span generations %#x to %#x, the manifest says %#x to %#x",
 				rep.GenLow, rep.GenHigh, m.ESE.GenLow, m.ESE.GenHigh)
 		}
 		if err := format.CheckChain(links, signLog); err != nil {
@@ -528,7 +538,7 @@ func checkESESet(rep *VerifyReport, seen map[string]*eseVerdict, links []format.
 
 // missingLogNamer returns a function naming generation g as the set's logs
 // are named (base name, extension, digits), or as a bare generation.
-func missingLogNamer(m *Manifest, links []format.ChainLink) func(uint32) string {
+func missingLogNamer(m *host.Manifest, links []format.ChainLink) func(uint32) string {
 	for _, l := range links {
 		if ln, ok := format.ParseLogName(l.Name); ok && ln.Kind == format.LogArchived {
 			return func(g uint32) string {
@@ -552,17 +562,17 @@ func missingLogNamer(m *Manifest, links []format.ChainLink) func(uint32) string 
 // log base name, and for every database its signature, log signature,
 // backup generation and state. Files that failed their own ESE check are
 // skipped here: their damage is already reported.
-func checkManifestMeaning(m *Manifest, seen map[string]*eseVerdict) []error {
+func checkManifestMeaning(m *host.Manifest, seen map[string]*eseVerdict) []error {
 	var problems []error
 	bad := func(name, format string, args ...any) {
-		problems = append(problems, fmt.Errorf("%s: %w: %s", name, ErrManifestMismatch, fmt.Sprintf(format, args...)))
+		problems = append(problems, fmt.Errorf("%s: %w: %s", name, host.ErrManifestMismatch, fmt.Sprintf(format, args...)))
 	}
 	dbs := 0
 	headPageSize := 0 // the page size of the first file with a header, as Backup records it
 	var dbFiles []string
 	for _, f := range m.Files {
-		if f.OriginalName != "" && !NameFits(f.Name, f.OriginalName) {
-			bad(f.Name, "the original name %q has the base name %q", f.OriginalName, BaseName(f.OriginalName))
+		if f.OriginalName != "" && !host.NameFits(f.Name, f.OriginalName) {
+			bad(f.Name, "the original name %q has the base name %q", f.OriginalName, host.BaseName(f.OriginalName))
 		}
 		o := seen[f.Name]
 		switch f.Role {
@@ -606,15 +616,15 @@ func checkManifestMeaning(m *Manifest, seen map[string]*eseVerdict) []error {
 	switch m.Kind {
 	case protocol.KindFull, protocol.KindCopy:
 		if dbs == 0 {
-			bad(ManifestName, "a %s backup streams the databases, the set holds none", m.Kind)
+			bad(host.ManifestName, "a %s backup streams the databases, the set holds none", m.Kind)
 		}
 	case protocol.KindIncremental, protocol.KindDifferential:
 		if dbs > 0 {
-			bad(ManifestName, "an %s backup streams logs only, the set holds %d database(s)", m.Kind, dbs)
+			bad(host.ManifestName, "an %s backup streams logs only, the set holds %d database(s)", m.Kind, dbs)
 		}
 	}
 	if headPageSize != 0 && m.ESE.PageSize != headPageSize {
-		bad(ManifestName, "ese.page_size is %d, the files' headers say %d", m.ESE.PageSize, headPageSize)
+		bad(host.ManifestName, "ese.page_size is %d, the files' headers say %d", m.ESE.PageSize, headPageSize)
 	}
 
 	// The ESE section's databases are the set's databases, in order, and
@@ -624,7 +634,7 @@ func checkManifestMeaning(m *Manifest, seen map[string]*eseVerdict) []error {
 		eseNames = append(eseNames, d.Name)
 	}
 	if !slices.Equal(eseNames, dbFiles) {
-		bad(ManifestName, "ese.databases lists %q, the set's databases are %q", eseNames, dbFiles)
+		bad(host.ManifestName, "ese.databases lists %q, the set's databases are %q", eseNames, dbFiles)
 	}
 	for _, d := range m.ESE.Databases {
 		o := seen[d.Name]
@@ -634,7 +644,7 @@ func checkManifestMeaning(m *Manifest, seen map[string]*eseVerdict) []error {
 		h := o.db.Header
 		for _, sig := range []struct {
 			what string
-			text SignatureText
+			text host.SignatureText
 			have format.Signature
 		}{{"sign_db", d.SignDb, h.SignDb}, {"sign_log", d.SignLog, h.SignLog}} {
 			want, err := parseSignatureText(sig.text)
