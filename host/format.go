@@ -1,6 +1,7 @@
 package host
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -96,18 +97,11 @@ func registeredFormats() []namedFormat {
 	for k, f := range formats.m {
 		out = append(out, namedFormat{k, f})
 	}
-	slices.SortFunc(out, func(a, b namedFormat) int {
-		switch {
-		case a.kind < b.kind:
-			return -1
-		case a.kind > b.kind:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b namedFormat) int { return cmp.Compare(a.kind, b.kind) })
 	return out
 }
 
+// namedFormat is a registered Format with its kind.
 type namedFormat struct {
 	kind string
 	f    Format
