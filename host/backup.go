@@ -226,6 +226,9 @@ func Backup(ctx context.Context, s protocol.Snapshotter, req BackupRequest, sink
 		o.tool = Component{Name: ToolName, Version: moduleVersion()}
 	}
 	b := &backupRun{ctx: ctx, s: s, req: req, sink: sink, o: o}
+	for _, f := range registeredFormats() {
+		b.collectors = append(b.collectors, f.f.NewCollector())
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			err = &PanicError{Op: "backup", Value: p, Stack: debug.Stack()}
@@ -252,9 +255,8 @@ type backupRun struct {
 	ended     bool // End was called (successfully or not): never call it again
 	committed bool // the sink committed: never abort it
 
-	names nameSet
-	ese   eseCollector
-	head  [headBytes]byte
+	names      nameSet
+	collectors []Collector // one per registered Format, in kind order
 }
 
 // cleanup runs the failure path: abort the sink unless it committed, then
@@ -350,15 +352,17 @@ func (b *backupRun) run() (*Result, error) {
 		}
 	}
 	res := &Result{Manifest: m}
-	eseInfo, why := b.ese.result()
-	m.ESE = eseInfo
-	if why != nil {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("the manifest has no ESE metadata: %v", why))
+	for _, c := range b.collectors {
+		if why := c.Finish(m); why != nil {
+			res.Warnings = append(res.Warnings, why.Error())
+		}
 	}
 	// A set that would not verify is not committed: the backup fails with
 	// Verify's errors, the session ends aborted and no log is truncated.
-	if err := b.ese.check(ctx, m); err != nil {
-		return nil, fmt.Errorf("the backup set would not verify, so it was not stored: %w", err)
+	for _, c := range b.collectors {
+		if err := c.Check(ctx, m); err != nil {
+			return nil, fmt.Errorf("the backup set would not verify, so it was not stored: %w", err)
+		}
 	}
 	data, err := m.Marshal()
 	if err != nil {
@@ -482,7 +486,6 @@ func (b *backupRun) storeFile(f protocol.File, started time.Time) (ManifestFile,
 	}
 
 	h := sha256.New()
-	head := b.head[:0]
 	var next int64
 	var werr error // the sink's or our own error, kept in case a remote Read loses its chain
 	cw := protocol.ChunkWriterFunc(func(off int64, data []byte) (err error) {
@@ -503,11 +506,10 @@ func (b *backupRun) storeFile(f protocol.File, started time.Time) (ManifestFile,
 		if f.Size > 0 && next+int64(len(data)) > f.Size {
 			return fmt.Errorf("stream is longer than the %d bytes announced", f.Size)
 		}
-		if len(head) < headBytes {
-			head = append(head, data[:min(headBytes-len(head), len(data))]...)
-		}
 		h.Write(data)
-		b.ese.write(f.Role, off, data)
+		for _, c := range b.collectors {
+			c.Write(f.Role, off, data)
+		}
 		if _, err := w.Write(data); err != nil {
 			return err
 		}
@@ -545,7 +547,9 @@ func (b *backupRun) storeFile(f protocol.File, started time.Time) (ManifestFile,
 	if d, ok := b.sink.(DeltaReporter); ok {
 		mf.Delta = d.FileDelta(name)
 	}
-	b.ese.add(&mf, head)
+	for _, c := range b.collectors {
+		c.FileDone(&mf)
+	}
 	if p := b.o.progress; p != nil {
 		p.FileDone(mf)
 	}

@@ -10,8 +10,21 @@
 // manifest.json (Manifest), as a directory (DirSink) or a deterministic tar
 // stream (TarSink). Names reported by plugins pass through SetName, so a
 // plugin cannot make the host write outside the set. Verify checks a stored
-// set offline: manifest, sizes and SHA-256, and for ESE sets every page, log
-// and the log chain. HandleSignals turns Ctrl+C into a cancelled context.
+// set offline: manifest, sizes and SHA-256, and the checks of the set's
+// format. HandleSignals turns Ctrl+C into a cancelled context.
+//
+// Set formats: what a set holds beyond bytes is checked by a Format that a
+// package registers by kind (RegisterFormat) in its init; package host
+// knows none itself. A set's kind comes from its manifest (SetFormat): a
+// manifest with the "ese" section is of kind "ese" (package ese/eseset:
+// pages, logs, generations and the log chain), which also holds for sets
+// written before formats existed, so their manifests are unchanged and
+// decode strictly as before. A manifest with no such section is verified by
+// sizes and hashes alone; one whose kind no package registered fails
+// Verify with ErrUnknownFormat rather than passing on hashes. At backup
+// time every registered format's Collector sees the streamed files, and
+// the one whose files they are records its section and checks the set
+// before it is committed.
 //
 // The package prints nothing; progress goes to an optional Progress.
 package host

@@ -22,7 +22,7 @@ import (
 // a stream without a complete manifest is ErrIncomplete and leaves nothing
 // behind. With Scratch nothing is synced.
 func ExtractTar(ctx context.Context, r io.Reader, dir string, opts ...ScratchOption) (*Manifest, error) {
-	sync := !scratchOf(opts)
+	sync := !ScratchOf(opts)
 	tail := newTarTail(r)
 	tr := tar.NewReader(tail)
 	seen := map[string]extracted{}
@@ -193,7 +193,9 @@ type ScratchOption struct{ scratch bool }
 // would change the sets' files too.
 func Scratch() ScratchOption { return ScratchOption{scratch: true} }
 
-func scratchOf(opts []ScratchOption) bool {
+// ScratchOf reports whether opts ask for scratch work (Scratch), for
+// functions of other packages that take ScratchOptions.
+func ScratchOf(opts []ScratchOption) bool {
 	for _, o := range opts {
 		if o.scratch {
 			return true

@@ -156,11 +156,11 @@ func (s nameSet) assign(reported string) (string, error) {
 	return "", fmt.Errorf("file %q reported by the plugin: %w", reported, s.add(name))
 }
 
-// nameFits reports whether name is a name assign can give the file the
+// NameFits reports whether name is a name assign can give the file the
 // plugin reported as original: its base name, or one of the names that
 // tell two files of one base name apart ("{GUID2}_catdb", "catdb~2").
-// Verify uses it to check a manifest's names against their originals.
-func nameFits(name, original string) bool {
+// Set formats use it to check a manifest's names against their originals.
+func NameFits(name, original string) bool {
 	base := BaseName(original)
 	if name == base {
 		return true

@@ -201,7 +201,7 @@ func TestNameSetAssign(t *testing.T) {
 				if err := ValidateName(got); err != nil {
 					t.Fatalf("assigned name %q does not validate: %v", got, err)
 				}
-				if !nameFits(got, r) {
+				if !NameFits(got, r) {
 					t.Fatalf("verify would not accept %q as the name of %q", got, r)
 				}
 			}
@@ -248,8 +248,8 @@ func TestNameFits(t *testing.T) {
 		{"x~2a.edb", "/i/a/x.edb", false},
 		{"x~.edb", "/i/a/x.edb", false},
 	} {
-		if got := nameFits(tc.name, tc.original); got != tc.want {
-			t.Errorf("nameFits(%q, %q) = %v, want %v", tc.name, tc.original, got, tc.want)
+		if got := NameFits(tc.name, tc.original); got != tc.want {
+			t.Errorf("NameFits(%q, %q) = %v, want %v", tc.name, tc.original, got, tc.want)
 		}
 	}
 }

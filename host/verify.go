@@ -2,10 +2,8 @@ package host
 
 import (
 	"archive/tar"
-	"cmp"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,25 +12,19 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
-	"github.com/esesnap/esesnap/ese"
-	"github.com/esesnap/esesnap/ese/format"
 	"github.com/esesnap/esesnap/protocol"
 )
 
 // Errors Verify reports about the files of a set (with ErrIncomplete); each
 // comes wrapped with the name of the file concerned. Damage found by the
-// ESE checks is reported as *ese.Error instead.
+// set's format (ESE: *ese.Error) is reported by the format instead.
 var (
 	ErrChecksumMismatch = errors.New("sha256 does not match the manifest")
 	ErrSizeMismatch     = errors.New("size does not match the manifest")
 	ErrMissingFile      = errors.New("file listed in the manifest is missing")
 	ErrExtraFile        = errors.New("file is not listed in the manifest")
 )
-
-// opVerifySet is the Op of the *ese.Error values Verify builds itself.
-const opVerifySet = "verify backup set"
 
 // hashBufferSize is the read size of Verify's hashing, large enough to keep
 // sha256 and the disk busy.
@@ -85,23 +77,21 @@ type DatabaseReport struct {
 
 // observed is what Verify saw of one file of a set.
 type observed struct {
-	size    int64
-	sum     string
-	checked bool // the ESE checks ran (db/dbErr, log/logErr are set)
-	db      *format.StreamedDB
-	dbErr   error
-	log     *format.LogCheck
-	logErr  error
+	size int64
+	sum  string
+	// verdicts holds, by format kind, what each format's CheckFile or
+	// Sniff said of the file (no entry when it was not checked).
+	verdicts map[string]any
 }
 
 // Verify checks the backup set at path, a directory or a tar file: that the
 // manifest is present and complete, that the set holds exactly the files
-// it lists with their sizes and SHA-256, and, when the manifest has ESE
-// metadata, that every database is a complete streamed database whose pages
-// verify (format.VerifyStreamedDatabase), that every log verifies
-// (format.VerifyLog), that every generation from gen_low to gen_high and
-// every generation the databases need is present, and that the logs form one
-// chain (format.CheckChain) of the databases' log stream.
+// it lists with their sizes and SHA-256, and the checks of the set's format
+// (SetFormat, RegisterFormat): for an ESE set (package ese/eseset), that
+// every database's pages verify, every log verifies, every generation the
+// set needs is present and the logs form one chain of the databases' log
+// stream. A set whose format is not registered fails with
+// ErrUnknownFormat; a set of no format is checked by hashes alone.
 //
 // It does not stop at the first damaged file: the error joins one error per
 // problem found (errors.Is and errors.As see each of them). Set-level
@@ -151,7 +141,7 @@ func namePath(path string, err error) error {
 // VerifyTar is Verify for a tar stream read from r (a file, stdin, the
 // output of restic dump). It reads the stream once; each database and log
 // is copied to a temporary file (under os.TempDir) while it is hashed,
-// because the ESE checks need random access, and deleted after its check,
+// because the format checks need random access, and deleted after its check,
 // so the space needed is that of the largest file.
 func VerifyTar(ctx context.Context, r io.Reader) (*VerifyReport, error) {
 	rep := &VerifyReport{Tar: true}
@@ -221,31 +211,40 @@ func VerifyTar(ctx context.Context, r io.Reader) (*VerifyReport, error) {
 	return rep, errors.Join(problems...)
 }
 
-// observeTarEntry hashes one entry and, when it starts like an ESE database
-// or log, runs the ESE checks on a temporary copy.
+// observeTarEntry hashes one entry and, for each registered format whose
+// Sniff claims it, runs the format's checks on a temporary copy.
 func observeTarEntry(ctx context.Context, r io.Reader, name, tmpDir string, buf []byte) (*observed, error) {
-	head := make([]byte, headBytes)
+	fs := registeredFormats()
+	size := 0
+	for _, f := range fs {
+		size = max(size, f.f.HeadSize())
+	}
+	head := make([]byte, size)
 	n, err := readUpTo(r, head)
 	if err != nil {
 		return nil, fmt.Errorf("verify: read %s: %w", name, err)
 	}
 	head = head[:n]
-	isDB := looksLikeDatabase(head)
-	_, logErr := format.ParseLogHeader(head)
-	o := &observed{}
+	o := &observed{verdicts: map[string]any{}}
+	var check []namedFormat
+	for _, f := range fs {
+		want, v := f.f.Sniff(name, head[:min(n, f.f.HeadSize())])
+		if want {
+			check = append(check, f)
+		} else if v != nil {
+			o.verdicts[f.kind] = v
+		}
+	}
 	h := sha256.New()
 	h.Write(head)
-	if !isDB && logErr != nil {
-		// Not ESE: hash only, and record why the ESE checks cannot pass.
+	if len(check) == 0 {
+		// No format's file: hash only.
 		rest, err := copyCtx(ctx, h, r, buf)
 		if err != nil {
 			return nil, fmt.Errorf("verify: read %s: %w", name, err)
 		}
 		o.size = int64(n) + rest
 		o.sum = hex.EncodeToString(h.Sum(nil))
-		o.checked = true
-		o.dbErr = notDatabase(name)
-		o.logErr = &ese.Error{Code: ese.ErrLogFileCorrupt, Op: "verify log", File: name, Err: logErr}
 		return o, nil
 	}
 	tmp, err := os.CreateTemp(tmpDir, "entry-*")
@@ -265,8 +264,14 @@ func observeTarEntry(ctx context.Context, r io.Reader, name, tmpDir string, buf 
 	}
 	o.size = int64(n) + rest
 	o.sum = hex.EncodeToString(h.Sum(nil))
-	if err := checkESEFile(ctx, o, tmp, name, protocol.RoleUnspecified); err != nil {
-		return nil, err
+	for _, f := range check {
+		v, err := f.f.CheckFile(ctx, tmp, o.size, name, protocol.RoleUnspecified)
+		if err != nil {
+			return nil, err
+		}
+		if v != nil {
+			o.verdicts[f.kind] = v
+		}
 	}
 	return o, nil
 }
@@ -287,45 +292,6 @@ func readUpTo(r io.Reader, b []byte) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-// looksLikeDatabase reports whether head starts with an ESE database header.
-func looksLikeDatabase(head []byte) bool {
-	return len(head) >= 8 && binary.LittleEndian.Uint32(head[4:]) == format.DBMagic
-}
-
-func notDatabase(name string) error {
-	return &ese.Error{Code: ese.ErrDatabaseCorrupted, Op: "verify streamed database", File: name,
-		Err: errors.New("the file does not start with a database header")}
-}
-
-// checkESEFile runs the ESE check for role on r (o.size bytes): the database
-// check, the log check, or for RoleUnspecified (a tar entry whose role is not
-// known yet) whichever the first bytes call for. Only cancellation is
-// returned; verdicts go into o.
-func checkESEFile(ctx context.Context, o *observed, r io.ReaderAt, name string, role protocol.Role) error {
-	o.checked = true
-	if role == protocol.RoleUnspecified {
-		var head [8]byte
-		n, _ := r.ReadAt(head[:], 0)
-		if looksLikeDatabase(head[:n]) {
-			role = protocol.RoleDatabase
-		} else {
-			role = protocol.RoleLog
-		}
-	}
-	switch role {
-	case protocol.RoleDatabase:
-		o.db, o.dbErr = format.VerifyStreamedDatabase(ctx, r, o.size, name)
-		if o.dbErr != nil && ctx.Err() != nil {
-			return fmt.Errorf("verify: %w", ctx.Err())
-		}
-		o.logErr = &ese.Error{Code: ese.ErrFileInvalidType, Op: "verify log", File: name, Err: errors.New("the file is a database")}
-	case protocol.RoleLog:
-		o.log, o.logErr = format.VerifyLog(r, o.size, name)
-		o.dbErr = notDatabase(name)
-	}
-	return nil
 }
 
 // copyCtx copies r to w through buf, checking ctx between reads.
@@ -386,10 +352,11 @@ func verifyDir(ctx context.Context, dir string) (*VerifyReport, error) {
 		}
 	}
 
+	sf, _ := formatOf(m) // an unknown format is reported by checkSet
 	seen := map[string]*observed{}
 	buf := make([]byte, hashBufferSize)
 	for _, f := range m.Files {
-		o, err := observeDirFile(ctx, filepath.Join(dir, f.Name), f, m.ESE != nil, buf)
+		o, err := observeDirFile(ctx, filepath.Join(dir, f.Name), f, SetFormat(m), sf, buf)
 		if err != nil {
 			return rep, err
 		}
@@ -401,9 +368,10 @@ func verifyDir(ctx context.Context, dir string) (*VerifyReport, error) {
 	return rep, errors.Join(problems...)
 }
 
-// observeDirFile hashes one file of a directory set and runs its ESE check;
-// it returns nil for a file that is missing or not a regular file.
-func observeDirFile(ctx context.Context, path string, f ManifestFile, eseChecks bool, buf []byte) (*observed, error) {
+// observeDirFile hashes one file of a directory set and runs the check of
+// the set's format sf of the given kind (nil: none); it returns nil for a file that is
+// missing or not a regular file.
+func observeDirFile(ctx context.Context, path string, f ManifestFile, kind string, sf Format, buf []byte) (*observed, error) {
 	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) || (err == nil && !fi.Mode().IsRegular()) {
 		return nil, nil
@@ -422,16 +390,20 @@ func observeDirFile(ctx context.Context, path string, f ManifestFile, eseChecks 
 		return nil, fmt.Errorf("verify: read %s: %w", f.Name, err)
 	}
 	o := &observed{size: n, sum: hex.EncodeToString(h.Sum(nil))}
-	if eseChecks && (f.Role == protocol.RoleDatabase || f.Role == protocol.RoleLog) {
-		if err := checkESEFile(ctx, o, file, f.Name, f.Role); err != nil {
+	if sf != nil {
+		v, err := sf.CheckFile(ctx, file, n, f.Name, f.Role)
+		if err != nil {
 			return nil, err
+		}
+		if v != nil {
+			o.verdicts = map[string]any{kind: v}
 		}
 	}
 	return o, nil
 }
 
-// checkSet compares what was seen with the manifest and runs the set-level
-// ESE checks. listed is nil for tar input, where extra entries are found
+// checkSet compares what was seen with the manifest and runs the checks of
+// the set's format (Format.CheckSet). listed is nil for tar input, where extra entries are found
 // here.
 func checkSet(ctx context.Context, rep *VerifyReport, seen map[string]*observed, listed map[string]bool) []error {
 	m := rep.Manifest
@@ -458,17 +430,12 @@ func checkSet(ctx context.Context, rep *VerifyReport, seen map[string]*observed,
 		}
 	}
 
-	var links []format.ChainLink
-	logsOK := true
 	for _, f := range m.Files {
 		fr := FileReport{Name: f.Name, Role: f.Role, Size: -1}
 		o := seen[f.Name]
 		if o == nil {
 			problems = append(problems, fmt.Errorf("%s: %w", f.Name, ErrMissingFile))
 			rep.Files = append(rep.Files, fr)
-			if f.Role == protocol.RoleLog {
-				logsOK = false
-			}
 			continue
 		}
 		fr.Size, fr.SHA256 = o.size, o.sum
@@ -480,244 +447,26 @@ func checkSet(ctx context.Context, rep *VerifyReport, seen map[string]*observed,
 			problems = append(problems, fmt.Errorf("%s: %w: %s, manifest says %s", f.Name, ErrChecksumMismatch, o.sum, f.SHA256))
 			fr.OK = false
 		}
-		if m.ESE != nil && o.checked {
-			switch f.Role {
-			case protocol.RoleDatabase:
-				if o.dbErr != nil {
-					problems = append(problems, o.dbErr)
-					fr.OK = false
-					break
-				}
-				rep.Databases = append(rep.Databases, DatabaseReport{
-					Name: f.Name, PageSize: o.db.PageSize, Pages: o.db.Pages,
-					OKPages: o.db.Tally.OK, Uninitialized: o.db.Tally.Uninitialized,
-					GenLow: o.db.Header.BKInfoFullCur.GenLow, GenHigh: o.db.Trailer.BKInfo.GenHigh,
-				})
-			case protocol.RoleLog:
-				if o.logErr != nil {
-					problems = append(problems, o.logErr)
-					fr.OK = false
-					logsOK = false
-					break
-				}
-				links = append(links, format.ChainLink{Name: f.Name, Check: o.log})
-			}
-		}
 		rep.Files = append(rep.Files, fr)
 	}
-	if m.ESE != nil && ctx.Err() == nil {
-		problems = append(problems, checkManifestMeaning(m, seen)...)
-		problems = append(problems, checkESESet(rep, seen, links, logsOK)...)
+	sf, err := formatOf(m)
+	if err != nil {
+		return append(problems, err)
 	}
-	return problems
-}
-
-// checkESESet checks the databases and logs of an ESE set together: one
-// log stream, every needed generation present, one chain.
-func checkESESet(rep *VerifyReport, seen map[string]*observed, links []format.ChainLink, logsOK bool) []error {
-	m := rep.Manifest
-	var problems []error
-	fail := func(code ese.Code, file string, format string, args ...any) {
-		problems = append(problems, &ese.Error{Code: code, Op: opVerifySet, File: file, Err: fmt.Errorf(format, args...)})
+	if sf == nil {
+		return problems
 	}
-
-	// The log stream: the databases' signLog, else the manifest's.
-	var signLog *format.Signature
-	signFrom := ""
-	for _, d := range rep.Databases {
-		s := seen[d.Name].db.Header.SignLog
-		if signLog == nil {
-			signLog, signFrom = &s, d.Name
-		} else if s != *signLog {
-			fail(ese.ErrDatabaseLogSetMismatch, d.Name, "log signature %s, %s has %s", s, signFrom, *signLog)
+	kind := SetFormat(m)
+	verdicts := map[string]any{}
+	for name, o := range seen {
+		if v, ok := o.verdicts[kind]; ok {
+			verdicts[name] = v
 		}
 	}
-	if m.ESE.SignLog != nil {
-		want, err := parseSignatureText(*m.ESE.SignLog)
-		switch {
-		case err != nil:
-			problems = append(problems, fmt.Errorf("manifest: sign_log: %w", err))
-		case signLog == nil:
-			signLog, signFrom = &want, ManifestName
-		case *signLog != want:
-			fail(ese.ErrDatabaseLogSetMismatch, signFrom, "log signature %s, the manifest says %s", *signLog, want)
-		}
-	}
-
-	slices.SortFunc(links, func(a, b format.ChainLink) int {
-		return cmp.Compare(a.Check.Header.Generation, b.Check.Header.Generation)
-	})
-	have := map[uint32]bool{}
-	for _, l := range links {
-		have[l.Check.Header.Generation] = true
-	}
-	rep.Logs = len(links)
-	if len(links) > 0 {
-		rep.GenLow, rep.GenHigh = links[0].Check.Header.Generation, links[len(links)-1].Check.Header.Generation
-	}
-	// Generations the set must hold: the manifest's range and each
-	// database's range. Only judged when every log verified, so that a
-	// damaged log is not reported a second time as missing.
-	if logsOK {
-		namer := missingLogNamer(m, links)
-		need := func(lo, hi uint32, who string) {
-			if lo == 0 || hi < lo {
-				return
-			}
-			var missing []string
-			for g := lo; g <= hi && len(missing) < 10; g++ {
-				if !have[g] {
-					missing = append(missing, namer(g))
-				}
-			}
-			if len(missing) > 0 {
-				fail(ese.ErrMissingLogFile, who, "log generations %#x to %#x are needed, missing %s", lo, hi, strings.Join(missing, ", "))
-			}
-		}
-		need(m.ESE.GenLow, m.ESE.GenHigh, ManifestName)
-		for _, d := range rep.Databases {
-			need(d.GenLow, d.GenHigh, d.Name)
-		}
-		if len(links) > 0 && (rep.GenLow != m.ESE.GenLow || rep.GenHigh != m.ESE.GenHigh) {
-			fail(ese.ErrInvalidLogSequence, ManifestName, "the set's logs span generations %#x to %#x, the manifest says %#x to %#x",
-				rep.GenLow, rep.GenHigh, m.ESE.GenLow, m.ESE.GenHigh)
-		}
-		if err := format.CheckChain(links, signLog); err != nil {
-			problems = append(problems, err)
-		}
-	}
-	return problems
-}
-
-// missingLogNamer returns a function naming generation g as the set's logs
-// are named (base name, extension, digits), or as a bare generation.
-func missingLogNamer(m *Manifest, links []format.ChainLink) func(uint32) string {
-	for _, l := range links {
-		if ln, ok := format.ParseLogName(l.Name); ok && ln.Kind == format.LogArchived {
-			return func(g uint32) string {
-				return fmt.Sprintf("%#x (%s)", g, format.LogFileName(ln.Base, g, ln.Ext, ln.Digits == 8))
-			}
-		}
-	}
-	if m.ESE.BaseName != "" {
-		return func(g uint32) string {
-			return fmt.Sprintf("%#x (%s)", g, format.LogFileName(m.ESE.BaseName, g, ".log", false))
-		}
-	}
-	return func(g uint32) string { return fmt.Sprintf("%#x", g) }
+	return append(problems, sf.CheckSet(ctx, rep, verdicts)...)
 }
 
 // ErrManifestMismatch means the manifest says something about a file that
 // the file's own bytes contradict: a generation, page size, signature,
 // database state, name or kind that is not what the headers hold.
 var ErrManifestMismatch = errors.New("the manifest does not match the files")
-
-// checkManifestMeaning cross-checks what the manifest says about each
-// file of an ESE set with what the file's headers say: the kind (full and
-// copy sets stream databases, incremental and differential sets logs
-// only), each file's name against its original name, page sizes,
-// generations (the manifest's, the log header's and the file name's), the
-// log base name, and for every database its signature, log signature,
-// backup generation and state. Files that failed their own ESE check are
-// skipped here: their damage is already reported.
-func checkManifestMeaning(m *Manifest, seen map[string]*observed) []error {
-	var problems []error
-	bad := func(name, format string, args ...any) {
-		problems = append(problems, fmt.Errorf("%s: %w: %s", name, ErrManifestMismatch, fmt.Sprintf(format, args...)))
-	}
-	dbs := 0
-	headPageSize := 0 // the page size of the first file with a header, as Backup records it
-	var dbFiles []string
-	for _, f := range m.Files {
-		if f.OriginalName != "" && !nameFits(f.Name, f.OriginalName) {
-			bad(f.Name, "the original name %q has the base name %q", f.OriginalName, BaseName(f.OriginalName))
-		}
-		o := seen[f.Name]
-		switch f.Role {
-		case protocol.RoleDatabase:
-			dbs++
-			dbFiles = append(dbFiles, f.Name)
-			if o == nil || !o.checked || o.dbErr != nil {
-				continue
-			}
-			if headPageSize == 0 {
-				headPageSize = o.db.PageSize
-			}
-			if f.PageSize != o.db.PageSize {
-				bad(f.Name, "the manifest says page size %d, the database header %d", f.PageSize, o.db.PageSize)
-			}
-		case protocol.RoleLog:
-			ln, named := format.ParseLogName(f.Name)
-			if !named || ln.Kind != format.LogArchived {
-				bad(f.Name, "a log of a backup set is named for its generation (<base>XXXXX.log)")
-			} else if m.ESE.BaseName != "" && !strings.EqualFold(ln.Base, m.ESE.BaseName) {
-				bad(f.Name, "the manifest says log base name %q", m.ESE.BaseName)
-			}
-			if o == nil || !o.checked || o.logErr != nil {
-				continue
-			}
-			h := o.log.Header
-			if headPageSize == 0 {
-				headPageSize = h.PageSize()
-			}
-			if f.Generation != h.Generation {
-				bad(f.Name, "the manifest says generation %#x, the log header %#x", f.Generation, h.Generation)
-			}
-			if named && ln.Kind == format.LogArchived && ln.Gen != h.Generation {
-				bad(f.Name, "the name says generation %#x, the log header %#x", ln.Gen, h.Generation)
-			}
-			if f.PageSize != 0 && f.PageSize != h.PageSize() {
-				bad(f.Name, "the manifest says page size %d, the log header %d", f.PageSize, h.PageSize())
-			}
-		}
-	}
-	switch m.Kind {
-	case protocol.KindFull, protocol.KindCopy:
-		if dbs == 0 {
-			bad(ManifestName, "a %s backup streams the databases, the set holds none", m.Kind)
-		}
-	case protocol.KindIncremental, protocol.KindDifferential:
-		if dbs > 0 {
-			bad(ManifestName, "an %s backup streams logs only, the set holds %d database(s)", m.Kind, dbs)
-		}
-	}
-	if headPageSize != 0 && m.ESE.PageSize != headPageSize {
-		bad(ManifestName, "ese.page_size is %d, the files' headers say %d", m.ESE.PageSize, headPageSize)
-	}
-
-	// The ESE section's databases are the set's databases, in order, and
-	// say what their header snapshots say.
-	var eseNames []string
-	for _, d := range m.ESE.Databases {
-		eseNames = append(eseNames, d.Name)
-	}
-	if !slices.Equal(eseNames, dbFiles) {
-		bad(ManifestName, "ese.databases lists %q, the set's databases are %q", eseNames, dbFiles)
-	}
-	for _, d := range m.ESE.Databases {
-		o := seen[d.Name]
-		if o == nil || !o.checked || o.dbErr != nil || o.db == nil {
-			continue
-		}
-		h := o.db.Header
-		for _, sig := range []struct {
-			what string
-			text SignatureText
-			have format.Signature
-		}{{"sign_db", d.SignDb, h.SignDb}, {"sign_log", d.SignLog, h.SignLog}} {
-			want, err := parseSignatureText(sig.text)
-			if err != nil {
-				bad(d.Name, "ese.databases %s: %v", sig.what, err)
-			} else if want != sig.have {
-				bad(d.Name, "the manifest says %s %s, the database header %s", sig.what, want, sig.have)
-			}
-		}
-		if d.BackupGenLow != h.BKInfoFullCur.GenLow {
-			bad(d.Name, "the manifest says backup_gen_low %#x, the database header %#x", d.BackupGenLow, h.BKInfoFullCur.GenLow)
-		}
-		if d.State != h.State.String() {
-			bad(d.Name, "the manifest says state %q, the database header %q", d.State, h.State.String())
-		}
-	}
-	return problems
-}

@@ -16,6 +16,7 @@ import (
 	"os"
 
 	"github.com/esesnap/esesnap/ese"
+	_ "github.com/esesnap/esesnap/ese/eseset" // verifies ESE sets: pages, logs, the log chain
 	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/plugin"
 	"github.com/esesnap/esesnap/protocol"

@@ -10,6 +10,9 @@ import (
 	"os"
 	"os/signal"
 
+	// The "ese" set format: backup records ESE metadata, verify checks
+	// every page, log and the log chain.
+	_ "github.com/esesnap/esesnap/ese/eseset"
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 )

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/esesnap/esesnap/ese/eseset"
 	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/host/restic"
 	"github.com/hashicorp/go-hclog"
@@ -21,7 +22,7 @@ import (
 // belongs to and every incremental or differential after it up to the
 // target — streams each set with `restic dump`, verifies it, and assembles
 // the chain under dir.
-func chainFromRestic(cmd *cobra.Command, r *resticFlags, snapshot string, at time.Time, dir string) (*host.Chain, error) {
+func chainFromRestic(cmd *cobra.Command, r *resticFlags, snapshot string, at time.Time, dir string) (*eseset.Chain, error) {
 	ctx := cmd.Context()
 	o := r.options(cmd)
 	snaps, err := restic.Snapshots(ctx, o, "esesnap")
@@ -74,7 +75,7 @@ func chainFromRestic(cmd *cobra.Command, r *resticFlags, snapshot string, at tim
 		}
 		sets = append(sets, setDir)
 	}
-	return host.AssembleChain(ctx, sets, filepath.Join(dir, "chain"), host.Scratch())
+	return eseset.AssembleChain(ctx, sets, filepath.Join(dir, "chain"), host.Scratch())
 }
 
 // pickSnapshot chooses by id (prefix), "latest", or the latest at or before at.

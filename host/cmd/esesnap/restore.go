@@ -10,6 +10,7 @@ import (
 
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/driver"
+	"github.com/esesnap/esesnap/ese/eseset"
 	"github.com/esesnap/esesnap/ese/format"
 	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/host/restic"
@@ -76,7 +77,7 @@ restic dump, verifies every set, checks that the log generations are contiguous
 						return usageError(fmt.Errorf("--at %q: want \"2006-01-02 15:04:05\"", at))
 					}
 				}
-				var ch *host.Chain
+				var ch *eseset.Chain
 				work := filepath.Join(to, ".esesnap-restic")
 				// The sets read from restic (and the bases of page deltas)
 				// are scratch, unsynced: staging takes what it needs from

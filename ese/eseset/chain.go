@@ -1,4 +1,4 @@
-package host
+package eseset
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/esesnap/esesnap/ese/format"
+	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/internal/durable"
 	"github.com/esesnap/esesnap/protocol"
 )
@@ -25,7 +26,7 @@ type Chain struct {
 	Dir       string
 	Databases []string // names of the database copies in Dir
 	Logs      protocol.LogRange
-	Sets      []*Manifest
+	Sets      []*host.Manifest
 }
 
 // AssembleChain verifies each set directory (in chain order: the full or
@@ -35,9 +36,9 @@ type Chain struct {
 // checks that the generations are contiguous — a gap is ErrChainGap naming
 // the missing generations — and that they form one log chain. With Scratch
 // it hard-links the files instead of copying them.
-func AssembleChain(ctx context.Context, sets []string, dst string, opts ...ScratchOption) (*Chain, error) {
+func AssembleChain(ctx context.Context, sets []string, dst string, opts ...host.ScratchOption) (*Chain, error) {
 	place := durable.CopyFile
-	if scratchOf(opts) {
+	if host.ScratchOf(opts) {
 		place = linkInto
 	}
 	if len(sets) == 0 {
@@ -50,7 +51,7 @@ func AssembleChain(ctx context.Context, sets []string, dst string, opts ...Scrat
 	logs := map[uint32]string{} // generation -> source path
 	var base string
 	for i, dir := range sets {
-		rep, err := Verify(ctx, dir)
+		rep, err := host.Verify(ctx, dir)
 		if err != nil {
 			return nil, fmt.Errorf("set %d of the chain (%s): %w", i+1, dir, err)
 		}
