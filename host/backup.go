@@ -205,7 +205,8 @@ func safely[T any](op string, f func() (T, error)) (v T, err error) {
 // a fresh context limited to the abort timeout, joining its error to the
 // original one. Logs are never truncated on a failure path.
 //
-// While the sink commits, Backup calls Keepalive (protocol.SessionKeeper)
+// From the last batch until End (while it builds and checks the manifest
+// and the sink commits), Backup calls Keepalive (protocol.SessionKeeper)
 // so that a slow commit does not let the plugin abort the session as idle,
 // and it checks once before the commit that the plugin still holds the
 // session: a session the plugin aborted cannot end succeeded, so no set is
@@ -331,6 +332,20 @@ func (b *backupRun) run() (*Result, error) {
 		}
 	}
 
+	// From the last batch to End the host makes no call of its own while it
+	// builds and checks the manifest and the sink commits (a large restic
+	// upload takes longer than any idle timeout): keep the session alive.
+	keeper := b.keeper(info)
+	stopKeepalive := b.keepAlive(ctx, keeper, info)
+	kaStopped := false
+	var kaErr error
+	stopKA := func() {
+		if !kaStopped {
+			kaStopped, kaErr = true, stopKeepalive()
+		}
+	}
+	defer stopKA()
+
 	m := &Manifest{
 		FormatVersion:     FormatVersion,
 		Tool:              b.o.tool,
@@ -371,7 +386,6 @@ func (b *backupRun) run() (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("backup cancelled: %w", err)
 	}
-	keeper := b.keeper(info)
 	if keeper != nil {
 		// A session the plugin has given up on cannot end succeeded:
 		// better no set than a set whose End is bound to fail.
@@ -379,9 +393,8 @@ func (b *backupRun) run() (*Result, error) {
 			return nil, fmt.Errorf("the plugin no longer holds the session, so the set is not stored: %w", err)
 		}
 	}
-	stopKeepalive := b.keepAlive(ctx, keeper, info)
 	_, err = safely("sink commit", func() (struct{}, error) { return struct{}{}, b.sink.Commit(ctx, data, started) })
-	kaErr := stopKeepalive()
+	stopKA()
 	if err != nil {
 		return nil, fmt.Errorf("commit backup set: %w", err)
 	}
