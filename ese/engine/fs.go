@@ -1,19 +1,15 @@
 package engine
 
 import (
-	"io"
 	"io/fs"
 	"os"
+
+	"github.com/esesnap/esesnap/internal/durable"
 )
 
-// File is the part of *os.File the engine uses.
-type File interface {
-	io.ReaderAt
-	io.WriterAt
-	Stat() (fs.FileInfo, error)
-	Sync() error
-	Close() error
-}
+// File is the part of *os.File the engine uses: positioned reads and
+// writes, size, sync and close, the same file durable copies with.
+type File = durable.File
 
 // FS is the file system the engine reads and, when writable, changes. The
 // default is the operating system's; tests substitute a fault-injecting

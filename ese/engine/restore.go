@@ -317,7 +317,7 @@ func copyFile(fsys FS, src, dst string, created func()) error {
 // durableFS is the engine's file system as durable.CopyFileFS sees it.
 type durableFS struct{ fsys FS }
 
-func (d durableFS) Open(name string) (durable.File, error)      { return d.fsys.Open(name) }
-func (d durableFS) CreateNew(name string) (durable.File, error) { return d.fsys.Create(name) }
-func (d durableFS) Remove(name string) error                    { return d.fsys.Remove(name) }
-func (d durableFS) SyncDir(dir string) error                    { return durable.SyncDir(dir) }
+func (d durableFS) Open(name string) (File, error)      { return d.fsys.Open(name) }
+func (d durableFS) CreateNew(name string) (File, error) { return d.fsys.Create(name) }
+func (d durableFS) Remove(name string) error            { return d.fsys.Remove(name) }
+func (d durableFS) SyncDir(dir string) error            { return durable.SyncDir(dir) }

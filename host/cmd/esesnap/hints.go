@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io/fs"
 
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/host"
@@ -50,6 +51,7 @@ var hints = map[ese.Code]string{
 	ese.ErrDatabasePatchFileMismatch:     "the database copy's trailer does not match its header: the copy is damaged or from another backup",
 	ese.ErrStartingRestoreLogTooHigh:     "the restore starts after the first log the database copy needs; include the earlier backups of the chain",
 	ese.ErrEndingRestoreLogTooLow:        "the restore ends before the last log the database copy needs; include the later logs",
+	ese.ErrInvalidPath:                   "a directory given does not exist or cannot be read: check --source (and --log-dir, --system-dir) point at the instance's logs and checkpoint",
 	ese.ErrFileIOBeyondEOF:               "a file is shorter than its own headers say (a database cut short, or still being copied); back up the complete instance, or restore the database from an earlier good backup",
 	ese.ErrBadDbSignature:                "the database file is not the database the instance's logs name (another database under the same path); put the right file in place or point --source at the right instance",
 	ese.ErrFileAlreadyExists:             "the target already holds a file of that name, and nothing is overwritten: restore into an empty directory (--to, --log-dir) or move the file away",
@@ -70,6 +72,8 @@ func hintFor(err error) string {
 		return "the plugin binary is not the one pinned with --plugin-sha256; reinstall it or update the pin"
 	case errors.Is(err, host.ErrDeltaSet):
 		return "restore the set with 'esesnap restore --restic-repo', which rebuilds its databases from their base and verifies them"
+	case errors.Is(err, fs.ErrNotExist):
+		return "a path given does not exist: check the spelling, or that the set or source is where you think it is"
 	case errors.Is(err, host.ErrBadDelta):
 		return "the page delta or its base snapshot does not match; restore an earlier snapshot whose base is intact, or a full backup without --page-delta"
 	}
