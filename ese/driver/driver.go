@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -449,12 +451,18 @@ func (d *Driver) End(ctx context.Context, id string, req protocol.EndRequest) (p
 	var truncErr error
 	if req.TruncateLogs && s.kind.TruncatesLogs() {
 		names, err := api.GetTruncateLogInfo()
+		var present []string
 		if err == nil {
+			present = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return !exists(n) })
 			err = api.TruncateLog()
 		}
 		if err != nil {
+			// TruncateLog deletes one log after another: those gone before
+			// it failed are reported, or the host would say nothing was
+			// truncated while the set is the only copy of some logs.
 			truncErr = err
-			res.Warnings = append(res.Warnings, "logs were not truncated: "+err.Error())
+			res.Truncated = slices.DeleteFunc(present, exists)
+			res.Warnings = append(res.Warnings, "log truncation failed: "+err.Error())
 		} else {
 			truncated = true
 			res.Truncated = names
@@ -563,6 +571,14 @@ func (d *Driver) Keepalive(ctx context.Context, id string) error {
 		return &ese.Error{Code: ese.ErrBackupAbortByServer, Op: op, Err: fmt.Errorf("the plugin aborted the session: %s", s.abortMsg)}
 	}
 	return &ese.Error{Code: ese.ErrNoBackup, Op: op, Err: errors.New("the session has ended")}
+}
+
+// exists reports whether a log named by the backend is a file on disk now
+// (the driver runs beside the instance, so the engine's and ESENT's log
+// paths are local).
+func exists(name string) bool {
+	_, err := os.Lstat(name)
+	return err == nil
 }
 
 // recordField is the header field ESE writes: whether logs were truncated

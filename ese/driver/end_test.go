@@ -188,3 +188,43 @@ func listDir(t *testing.T, dir string) []string {
 	}
 	return names
 }
+
+// partialTruncateDouble is a test double whose JetTruncateLogInstance
+// deletes the first log it would truncate and then fails, as an access
+// denied on the second file would make it.
+type partialTruncateDouble struct {
+	*engine.Instance
+}
+
+func (p partialTruncateDouble) TruncateLog() error {
+	names, err := p.Instance.GetTruncateLogInfo()
+	if err != nil || len(names) < 2 {
+		return &ese.Error{Code: ese.ErrInvalidParameter, Op: "test double", Err: errors.New("want at least two logs to truncate")}
+	}
+	if err := os.Remove(names[0]); err != nil {
+		return err
+	}
+	return &ese.Error{Code: ese.ErrFileAccessDenied, Op: "JetTruncateLogInstance", File: names[1], Err: errors.New("injected by the test double")}
+}
+
+// TestTruncationFailingMidwayIsReported: a truncation that deleted some
+// logs before it failed reports exactly those, with the error, so the host
+// does not say that nothing was truncated.
+func TestTruncationFailingMidwayIsReported(t *testing.T) {
+	dir := samples.CopySet(t, "srum-win10-dirty")
+	d := faultDriver(t, func(in *engine.Instance) ese.BackupAPI { return partialTruncateDouble{in} })
+	ctx := context.Background()
+	id, err := d.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindFull, Source: protocol.Source{Location: dir}})
+	wantCode(t, err, ese.ErrSuccess)
+	backupAll(t, d, id)
+	res, err := d.End(ctx, id, protocol.EndRequest{Outcome: protocol.OutcomeSucceeded, TruncateLogs: true})
+	wantCode(t, err, ese.ErrFileAccessDenied)
+	if len(res.Truncated) != 1 || filepath.Base(res.Truncated[0]) != "SRU0004E.log" {
+		t.Fatalf("Truncated = %v, want exactly the deleted SRU0004E.log", res.Truncated)
+	}
+	for _, n := range []string{"SRU0004F.log", "SRU00050.log"} {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Fatalf("%s should still be there: %v", n, err)
+		}
+	}
+}
