@@ -136,8 +136,12 @@ func (in *Instance) recordBackup(s *session, truncated bool) ([]string, error) {
 			in.log.Info("read-only instance: backup not recorded in the header", "file", d.db.path, "field", field, "gen_low", bk.GenLow, "gen_high", bk.GenHigh)
 			continue
 		}
-		if err := in.updateHeader(d.db, field, bk, truncated); err != nil {
+		written, err := in.updateHeader(d.db, field, bk, truncated)
+		if err != nil {
 			return recorded, err
+		}
+		if !written {
+			continue // the header keeps a newer record: this backup is not it
 		}
 		recorded = append(recorded, d.db.path)
 		in.log.Info("backup recorded", "file", d.db.path, "field", field, "gen_low", bk.GenLow, "gen_high", bk.GenHigh)
@@ -147,23 +151,24 @@ func (in *Instance) recordBackup(s *session, truncated bool) ([]string, error) {
 
 // updateHeader rewrites both header pages of a database with the new
 // BKINFO and recomputed checksums: the primary copy, an fsync, then the
-// shadow copy and another fsync.
-func (in *Instance) updateHeader(db *database, field string, bk format.BKInfo, truncated bool) error {
+// shadow copy and another fsync. It writes nothing, and says so, when the
+// header already records a newer backup in that field.
+func (in *Instance) updateHeader(db *database, field string, bk format.BKInfo, truncated bool) (written bool, err error) {
 	const op = "update database header"
 	f, err := in.fs.OpenRW(db.path)
 	if err != nil {
-		return &ese.Error{Code: ioCode(err), Op: op, File: db.path, Err: err}
+		return false, &ese.Error{Code: ioCode(err), Op: op, File: db.path, Err: err}
 	}
 	defer f.Close()
 	hr, err := in.readDBHeader(op, db.path)
 	if err != nil {
-		return err
+		return false, err
 	}
 	h := hr.Header
 	cur := map[string]*format.BKInfo{RecordFull: &h.BKInfoFullPrev, RecordCopy: &h.BKInfoCopyPrev, RecordIncremental: &h.BKInfoIncPrev, RecordDifferential: &h.BKInfoDiffPrev}[field]
 	if bk.Mark.Compare(cur.Mark) < 0 {
 		in.log.Warn("header keeps a newer backup record", "file", db.path, "field", field)
-		return nil
+		return false, nil
 	}
 	*cur = bk
 	switch field {
@@ -190,14 +195,14 @@ func (in *Instance) updateHeader(db *database, field string, bk format.BKInfo, t
 	// good copy: the old shadow, or the new primary.
 	for i, copyName := range []string{"primary", "shadow"} {
 		if _, err := f.WriteAt(page, int64(i)*int64(hr.PageSize)); err != nil {
-			return &ese.Error{Code: ioCode(err), Op: op, File: db.path, Err: fmt.Errorf("write %s header copy: %w", copyName, err)}
+			return false, &ese.Error{Code: ioCode(err), Op: op, File: db.path, Err: fmt.Errorf("write %s header copy: %w", copyName, err)}
 		}
 		if err := f.Sync(); err != nil {
-			return &ese.Error{Code: ese.ErrDiskIO, Op: op, File: db.path, Err: fmt.Errorf("flush %s header copy: %w", copyName, err)}
+			return false, &ese.Error{Code: ese.ErrDiskIO, Op: op, File: db.path, Err: fmt.Errorf("flush %s header copy: %w", copyName, err)}
 		}
 	}
 	db.hdr = h
-	return nil
+	return true, nil
 }
 
 var errShortFile = errors.New("file is shorter than its header says")
