@@ -9,6 +9,7 @@ import (
 	"io"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/esesnap/esesnap/protocol"
@@ -336,15 +337,8 @@ func (b *backupRun) run() (*Result, error) {
 	// builds and checks the manifest and the sink commits (a large restic
 	// upload takes longer than any idle timeout): keep the session alive.
 	keeper := b.keeper(info)
-	stopKeepalive := b.keepAlive(ctx, keeper, info)
-	kaStopped := false
-	var kaErr error
-	stopKA := func() {
-		if !kaStopped {
-			kaStopped, kaErr = true, stopKeepalive()
-		}
-	}
-	defer stopKA()
+	stopKeepalive := sync.OnceValue(b.keepAlive(ctx, keeper, info))
+	defer stopKeepalive()
 
 	m := &Manifest{
 		FormatVersion:     FormatVersion,
@@ -394,7 +388,7 @@ func (b *backupRun) run() (*Result, error) {
 		}
 	}
 	_, err = safely("sink commit", func() (struct{}, error) { return struct{}{}, b.sink.Commit(ctx, data, started) })
-	stopKA()
+	kaErr := stopKeepalive()
 	if err != nil {
 		return nil, fmt.Errorf("commit backup set: %w", err)
 	}

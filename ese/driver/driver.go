@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -371,7 +372,7 @@ func (d *Driver) Read(ctx context.Context, id, file string, chunkBytes int, w pr
 			break
 		}
 		if off == 0 && fs.file.Role == protocol.RoleLog && n >= 8 {
-			headerGen, haveHeader = uint32(buf[4])|uint32(buf[5])<<8|uint32(buf[6])<<16|uint32(buf[7])<<24, true
+			headerGen, haveHeader = binary.LittleEndian.Uint32(buf[4:8]), true // lGeneration (LGFILEHDR @4)
 		}
 		for p := 0; p < n; p += chunk {
 			part := buf[p:min(n, p+chunk)]
