@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/protocol"
 )
 
@@ -48,7 +49,7 @@ type BackupRequest struct {
 // committed to the sink, even when ending the session failed afterwards.
 type Result struct {
 	// Manifest is the manifest stored as the set's last file.
-	Manifest *Manifest
+	Manifest *backupset.Manifest
 	// End is what ending the session reported: the header field the backup
 	// was recorded in, the logs truncated, the log range and warnings. It is
 	// zero when the session did not end successfully.
@@ -69,7 +70,7 @@ type Progress interface {
 	// stored so far.
 	FileBytes(name string, done int64)
 	// FileDone is called once a file is completely stored.
-	FileDone(f ManifestFile)
+	FileDone(f backupset.ManifestFile)
 }
 
 // Option configures Backup.
@@ -78,7 +79,7 @@ type Option func(*options)
 type options struct {
 	progress     Progress
 	now          func() time.Time
-	tool         Component
+	tool         backupset.Component
 	abortTimeout time.Duration
 	keepalive    time.Duration // 0: from Info.IdleTimeout; <0: never
 }
@@ -93,7 +94,7 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // WithTool names the program that writes the set in its manifest; the
 // default is ToolName with the module version from the build information.
 func WithTool(name, version string) Option {
-	return func(o *options) { o.tool = Component{Name: name, Version: version} }
+	return func(o *options) { o.tool = backupset.Component{Name: name, Version: version} }
 }
 
 // WithAbortTimeout replaces DefaultAbortTimeout.
@@ -134,7 +135,7 @@ func (e *EndError) Outcome() string {
 	if n := len(e.End.Truncated); n > 0 {
 		names := make([]string, n)
 		for i, l := range e.End.Truncated {
-			names[i] = BaseName(l)
+			names[i] = backupset.BaseName(l)
 		}
 		trunc = fmt.Sprintf("%d log(s) were truncated: %s", n, strings.Join(names, " "))
 	}
@@ -219,18 +220,16 @@ func safely[T any](op string, f func() (T, error)) (v T, err error) {
 // End failed); the error is then an *EndError that says which logs End
 // truncated before it failed and whether the backup is recorded. The caller
 // must keep such a set: it may hold the only copy of truncated logs.
-func Backup(ctx context.Context, s protocol.Snapshotter, req BackupRequest, sink Sink, opts ...Option) (res *Result, err error) {
+func Backup(ctx context.Context, s protocol.Snapshotter, req BackupRequest, sink backupset.Sink, opts ...Option) (res *Result, err error) {
 	o := options{now: time.Now, abortTimeout: DefaultAbortTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	if o.tool.Name == "" {
-		o.tool = Component{Name: ToolName, Version: moduleVersion()}
+		o.tool = backupset.Component{Name: ToolName, Version: moduleVersion()}
 	}
 	b := &backupRun{ctx: ctx, s: s, req: req, sink: sink, o: o}
-	for _, f := range registeredFormats() {
-		b.collectors = append(b.collectors, f.f.NewCollector())
-	}
+	b.collectors = backupset.NewCollectors()
 	defer func() {
 		if p := recover(); p != nil {
 			err = &PanicError{Op: "backup", Value: p, Stack: debug.Stack()}
@@ -250,15 +249,15 @@ type backupRun struct {
 	ctx  context.Context
 	s    protocol.Snapshotter
 	req  BackupRequest
-	sink Sink
+	sink backupset.Sink
 	o    options
 
 	session   string
 	ended     bool // End was called (successfully or not): never call it again
 	committed bool // the sink committed: never abort it
 
-	names      nameSet
-	collectors []Collector // one per registered Format, in kind order
+	names      backupset.Names
+	collectors []backupset.Collector // one per registered Format, in kind order
 }
 
 // cleanup runs the failure path: abort the sink unless it committed, then
@@ -311,8 +310,8 @@ func (b *backupRun) run() (*Result, error) {
 		return nil, fmt.Errorf("begin %s backup: plugin %s returned an empty session id", req.Kind, info.Name)
 	}
 
-	b.names = nameSet{}
-	var files []ManifestFile
+	b.names = backupset.Names{}
+	var files []backupset.ManifestFile
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("backup cancelled: %w", err)
@@ -340,24 +339,24 @@ func (b *backupRun) run() (*Result, error) {
 	stopKeepalive := sync.OnceValue(b.keepAlive(ctx, keeper, info))
 	defer stopKeepalive()
 
-	m := &Manifest{
-		FormatVersion:     FormatVersion,
+	m := &backupset.Manifest{
+		FormatVersion:     backupset.FormatVersion,
 		Tool:              b.o.tool,
-		Plugin:            Component{Name: info.Name, Version: info.Version},
+		Plugin:            backupset.Component{Name: info.Name, Version: info.Version},
 		Kind:              req.Kind,
 		TruncateRequested: req.TruncateLogs,
 		Started:           started,
 		Finished:          b.o.now().UTC(),
-		Source:            recordedSource(req.Description, req.Source, info),
+		Source:            backupset.RecordSource(req.Description, req.Source, info),
 		Files:             files,
 		Complete:          true,
 	}
 	if m.Files == nil {
-		m.Files = []ManifestFile{}
+		m.Files = []backupset.ManifestFile{}
 	}
 	for _, f := range m.Files {
 		if f.Delta != nil {
-			m.FormatVersion = DeltaFormatVersion
+			m.FormatVersion = backupset.DeltaFormatVersion
 		}
 	}
 	res := &Result{Manifest: m}
@@ -465,16 +464,16 @@ func (b *backupRun) keepAlive(ctx context.Context, k protocol.SessionKeeper, inf
 }
 
 // storeFile streams one file into the sink and returns its manifest entry.
-func (b *backupRun) storeFile(f protocol.File, started time.Time) (ManifestFile, error) {
+func (b *backupRun) storeFile(f protocol.File, started time.Time) (backupset.ManifestFile, error) {
 	ctx := b.ctx
-	var mf ManifestFile
+	var mf backupset.ManifestFile
 	if !f.Role.Valid() {
 		return mf, fmt.Errorf("plugin listed file %q with role %s", f.Name, f.Role)
 	}
 	if f.Size < 0 {
 		return mf, fmt.Errorf("plugin listed file %q with size %d", f.Name, f.Size)
 	}
-	name, err := b.names.assign(f.Name)
+	name, err := b.names.Assign(f.Name)
 	if err != nil {
 		return mf, err
 	}
@@ -486,7 +485,7 @@ func (b *backupRun) storeFile(f protocol.File, started time.Time) (ManifestFile,
 		size = f.Size
 	}
 	w, err := safely("sink create", func() (io.WriteCloser, error) {
-		return b.sink.Create(Entry{Name: name, Size: size, ModTime: started, Role: f.Role, PageSize: f.PageSize})
+		return b.sink.Create(backupset.Entry{Name: name, Size: size, ModTime: started, Role: f.Role, PageSize: f.PageSize})
 	})
 	if err != nil {
 		return mf, fmt.Errorf("store %s: %w", name, err)
@@ -542,7 +541,7 @@ func (b *backupRun) storeFile(f protocol.File, started time.Time) (ManifestFile,
 	if _, err := safely("sink close", func() (struct{}, error) { return struct{}{}, w.Close() }); err != nil {
 		return mf, fmt.Errorf("store %s: %w", name, err)
 	}
-	mf = ManifestFile{
+	mf = backupset.ManifestFile{
 		Name:         name,
 		OriginalName: f.Name,
 		Role:         f.Role,
@@ -551,7 +550,7 @@ func (b *backupRun) storeFile(f protocol.File, started time.Time) (ManifestFile,
 		PageSize:     f.PageSize,
 		Generation:   f.Generation,
 	}
-	if d, ok := b.sink.(DeltaReporter); ok {
+	if d, ok := b.sink.(backupset.DeltaReporter); ok {
 		mf.Delta = d.FileDelta(name)
 	}
 	for _, c := range b.collectors {

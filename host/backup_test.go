@@ -14,11 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esesnap/esesnap/backupset"
+	"github.com/esesnap/esesnap/ese/eseset"
 	"github.com/esesnap/esesnap/protocol"
 )
 
 // backupTo runs a copy backup of f into sink with the fixed clock.
-func backupTo(t testing.TB, f *fakeSnapshotter, sink Sink, opts ...Option) *Result {
+func backupTo(t testing.TB, f *fakeSnapshotter, sink backupset.Sink, opts ...Option) *Result {
 	t.Helper()
 	opts = append([]Option{WithClock(fixedClock), WithTool("esesnap-test", "0.0.1")}, opts...)
 	res, err := Backup(context.Background(), f, BackupRequest{Kind: protocol.KindCopy, Description: "test"}, sink, opts...)
@@ -32,14 +34,14 @@ func backupTo(t testing.TB, f *fakeSnapshotter, sink Sink, opts ...Option) *Resu
 func tarBackup(t testing.TB, f *fakeSnapshotter) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	backupTo(t, f, NewTarSink(&buf))
+	backupTo(t, f, backupset.NewTarSink(&buf))
 	return buf.Bytes()
 }
 
 func TestBackupToDirectory(t *testing.T) {
 	f := newFake(t)
 	dir := filepath.Join(t.TempDir(), "set")
-	sink, err := NewDirSink(dir)
+	sink, err := backupset.NewDirSink(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,20 +50,20 @@ func TestBackupToDirectory(t *testing.T) {
 	f.wantOneEnd(t, protocol.OutcomeSucceeded, false)
 
 	m := res.Manifest
-	if m.FormatVersion != 1 || !m.Complete || m.Kind != protocol.KindCopy || m.Plugin != (Component{"fake", "1.2.3"}) ||
-		m.Tool != (Component{"esesnap-test", "0.0.1"}) || m.Source.Description != "test" {
+	if m.FormatVersion != 1 || !m.Complete || m.Kind != protocol.KindCopy || m.Plugin != (backupset.Component{Name: "fake", Version: "1.2.3"}) ||
+		m.Tool != (backupset.Component{Name: "esesnap-test", Version: "0.0.1"}) || m.Source.Description != "test" {
 		t.Fatalf("manifest header %+v", m)
 	}
 	if !m.Started.Equal(fixedClock()) || m.Started.Location() != time.UTC {
 		t.Fatalf("started %v, want %v UTC", m.Started, fixedClock())
 	}
-	if m.ESE != nil || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "no ESE") {
-		t.Fatalf("random bytes gave ESE metadata %+v, warnings %q", m.ESE, res.Warnings)
+	if eseset.InfoOf(m) != nil || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "no ESE") {
+		t.Fatalf("random bytes gave ESE metadata %+v, warnings %q", eseset.InfoOf(m), res.Warnings)
 	}
 	var want []string
 	for _, b := range f.batches {
 		for _, ff := range b {
-			want = append(want, BaseName(ff.Name))
+			want = append(want, backupset.BaseName(ff.Name))
 		}
 	}
 	if len(m.Files) != len(want) {
@@ -89,12 +91,12 @@ func TestBackupToDirectory(t *testing.T) {
 		t.Fatalf("directory holds %v", names(entries))
 	}
 	// The manifest on disk is the one returned.
-	onDisk, err := os.Open(filepath.Join(dir, ManifestName))
+	onDisk, err := os.Open(filepath.Join(dir, backupset.ManifestName))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer onDisk.Close()
-	dm, err := ReadManifest(onDisk)
+	dm, err := backupset.ReadManifest(onDisk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +106,7 @@ func TestBackupToDirectory(t *testing.T) {
 	if prog.started != len(want) || prog.done != len(want) || prog.bytes == 0 {
 		t.Fatalf("progress saw %+v", prog)
 	}
-	rep, err := Verify(context.Background(), dir)
+	rep, err := backupset.Verify(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +120,7 @@ func TestBackupToDirectory(t *testing.T) {
 	}
 }
 
-func mustMarshal(t testing.TB, m *Manifest) []byte {
+func mustMarshal(t testing.TB, m *backupset.Manifest) []byte {
 	t.Helper()
 	b, err := m.Marshal()
 	if err != nil {
@@ -134,7 +136,7 @@ type recordingProgress struct {
 
 func (p *recordingProgress) FileStarted(protocol.File, string) { p.started++ }
 func (p *recordingProgress) FileBytes(_ string, done int64)    { p.bytes = done }
-func (p *recordingProgress) FileDone(ManifestFile)             { p.done++ }
+func (p *recordingProgress) FileDone(backupset.ManifestFile)   { p.done++ }
 
 func TestBackupToTar(t *testing.T) {
 	f := newFake(t)
@@ -143,7 +145,7 @@ func TestBackupToTar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := NewTarSink(out)
+	sink := backupset.NewTarSink(out)
 	sink.TempDir = t.TempDir()
 	backupTo(t, f, sink)
 	if err := out.Close(); err != nil {
@@ -171,11 +173,11 @@ func TestBackupToTar(t *testing.T) {
 			t.Errorf("entry %s has header %+v", h.Name, h)
 		}
 	}
-	want := []string{"SRUDB.dat", "other.edb", "SRU00001.log", "SRU00002.log", "SRU00003.log", ManifestName}
+	want := []string{"SRUDB.dat", "other.edb", "SRU00001.log", "SRU00002.log", "SRU00003.log", backupset.ManifestName}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("tar entries %v, want %v", got, want)
 	}
-	rep, err := Verify(context.Background(), path)
+	rep, err := backupset.Verify(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +206,7 @@ func TestTarDeterministic(t *testing.T) {
 
 func TestNullSink(t *testing.T) {
 	f := newFake(t)
-	var sink NullSink
+	var sink backupset.NullSink
 	backupTo(t, f, &sink)
 	if sink.Files != 5 || sink.Bytes != 300_000+70_001+2*65536 {
 		t.Fatalf("null sink counted %d files, %d bytes", sink.Files, sink.Bytes)
@@ -216,7 +218,7 @@ func TestNullSink(t *testing.T) {
 func TestEndAfterCommit(t *testing.T) {
 	for _, truncate := range []bool{false, true} {
 		f := newFake(t)
-		sink := &recordingSink{Sink: &NullSink{}, events: f.events}
+		sink := &recordingSink{Sink: &backupset.NullSink{}, events: f.events}
 		res, err := Backup(context.Background(), f, BackupRequest{Kind: protocol.KindFull, TruncateLogs: truncate}, sink)
 		if err != nil {
 			t.Fatal(err)
@@ -256,7 +258,7 @@ func TestRefusedBeforeBegin(t *testing.T) {
 			if tt.edit != nil {
 				tt.edit(f)
 			}
-			sink := &recordingSink{Sink: &NullSink{}, events: f.events}
+			sink := &recordingSink{Sink: &backupset.NullSink{}, events: f.events}
 			_, err := Backup(context.Background(), f, tt.req, sink)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err %v, want %q", err, tt.want)
@@ -348,10 +350,10 @@ func TestAbortPaths(t *testing.T) {
 			t.Run(tt.name+"/"+form, func(t *testing.T) {
 				f := newFake(t)
 				parent := t.TempDir()
-				var inner Sink
+				var inner backupset.Sink
 				var tarOut *os.File
 				if form == "dir" {
-					d, err := NewDirSink(filepath.Join(parent, "set"))
+					d, err := backupset.NewDirSink(filepath.Join(parent, "set"))
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -363,7 +365,7 @@ func TestAbortPaths(t *testing.T) {
 						t.Fatal(err)
 					}
 					defer tarOut.Close()
-					ts := NewTarSink(tarOut)
+					ts := backupset.NewTarSink(tarOut)
 					ts.TempDir = t.TempDir()
 					inner = ts
 				}
@@ -402,7 +404,7 @@ func TestAbortPaths(t *testing.T) {
 				}
 				// The aborted tar never looks complete.
 				tarOut.Close()
-				if _, err := Verify(context.Background(), tarOut.Name()); !errors.Is(err, ErrIncomplete) {
+				if _, err := backupset.Verify(context.Background(), tarOut.Name()); !errors.Is(err, backupset.ErrIncomplete) {
 					t.Fatalf("verify of an aborted tar: %v, want ErrIncomplete", err)
 				}
 			})
@@ -418,7 +420,7 @@ func TestAfterCommit(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		dir := filepath.Join(t.TempDir(), "set")
-		d, _ := NewDirSink(dir)
+		d, _ := backupset.NewDirSink(dir)
 		sink := &recordingSink{Sink: d, events: f.events, onCommit: cancel}
 		res, err := Backup(ctx, f, BackupRequest{Kind: protocol.KindFull, TruncateLogs: true}, sink)
 		if !errors.Is(err, context.Canceled) || res == nil || !strings.Contains(err.Error(), "backup set stored") {
@@ -428,14 +430,14 @@ func TestAfterCommit(t *testing.T) {
 		if f.events.index("abort") >= 0 {
 			t.Fatal("a committed sink was aborted")
 		}
-		if _, err := Verify(context.Background(), dir); err != nil {
+		if _, err := backupset.Verify(context.Background(), dir); err != nil {
 			t.Fatalf("committed set: %v", err)
 		}
 	})
 	t.Run("end fails", func(t *testing.T) {
 		f := newFake(t)
 		f.endErr = errors.New("JET_errBackupAbortByServer (test)")
-		res, err := Backup(context.Background(), f, BackupRequest{Kind: protocol.KindFull, TruncateLogs: true}, &NullSink{})
+		res, err := Backup(context.Background(), f, BackupRequest{Kind: protocol.KindFull, TruncateLogs: true}, &backupset.NullSink{})
 		if !errors.Is(err, f.endErr) || res == nil || !strings.Contains(err.Error(), "ending the session failed") {
 			t.Fatalf("res %v, err %v", res, err)
 		}
@@ -446,25 +448,25 @@ func TestAfterCommit(t *testing.T) {
 // TestDirSinkRefusesNonEmpty: an existing set is never mixed into.
 func TestDirSinkRefusesNonEmpty(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, ManifestName), []byte("{}"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, backupset.ManifestName), []byte("{}"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewDirSink(dir); err == nil || !strings.Contains(err.Error(), "not empty") {
+	if _, err := backupset.NewDirSink(dir); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Fatalf("NewDirSink on a non-empty dir: %v", err)
 	}
 	file := filepath.Join(dir, "file")
 	os.WriteFile(file, nil, 0o644)
-	if _, err := NewDirSink(file); err == nil {
+	if _, err := backupset.NewDirSink(file); err == nil {
 		t.Fatal("NewDirSink on a file succeeded")
 	}
 	// An existing empty directory is used and kept on abort.
 	empty := filepath.Join(dir, "empty")
 	os.Mkdir(empty, 0o755)
-	s, err := NewDirSink(empty)
+	s, err := backupset.NewDirSink(empty)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, _ := s.Create(Entry{Name: "a", Size: -1})
+	w, _ := s.Create(backupset.Entry{Name: "a", Size: -1})
 	w.Write([]byte("x"))
 	if err := s.Abort(); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/protocol"
 )
 
@@ -25,10 +26,10 @@ func benchFake(b *testing.B) *fakeSnapshotter {
 func BenchmarkBackup(b *testing.B) {
 	for _, bc := range []struct {
 		name string
-		sink func() Sink
+		sink func() backupset.Sink
 	}{
-		{"null", func() Sink { return &NullSink{} }},
-		{"tar-discard", func() Sink { return NewTarSink(io.Discard) }},
+		{"null", func() backupset.Sink { return &backupset.NullSink{} }},
+		{"tar-discard", func() backupset.Sink { return backupset.NewTarSink(io.Discard) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			f := benchFake(b)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/protocol"
 )
 
@@ -220,7 +221,7 @@ func (f *fakeSnapshotter) wantOneEnd(t testing.TB, want protocol.Outcome, trunca
 
 // recordingSink wraps a Sink and logs its Commit and Abort into events.
 type recordingSink struct {
-	Sink
+	backupset.Sink
 	events      *eventLog
 	commitErr   error  // returned by Commit instead of committing
 	onCommit    func() // runs after a successful Commit
@@ -229,7 +230,7 @@ type recordingSink struct {
 	commitPanic bool
 }
 
-func (s *recordingSink) Create(e Entry) (io.WriteCloser, error) {
+func (s *recordingSink) Create(e backupset.Entry) (io.WriteCloser, error) {
 	s.events.add("create:%s", e.Name)
 	if s.createErr != nil {
 		return nil, s.createErr

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/driver"
 	"github.com/esesnap/esesnap/ese/engine"
@@ -37,7 +38,7 @@ func shortIdleDriver(t testing.TB, idle time.Duration) *driver.Driver {
 // slowSinkDouble is a test double sink whose Commit takes its time, as a
 // large restic upload does.
 type slowSinkDouble struct {
-	Sink
+	backupset.Sink
 	commitDelay time.Duration
 }
 
@@ -70,7 +71,7 @@ func TestKeepaliveDuringSlowCommit(t *testing.T) {
 			set := dirtySet(t)
 			d := shortIdleDriver(t, idle)
 			out := filepath.Join(t.TempDir(), "set")
-			dir, err := NewDirSink(out)
+			dir, err := backupset.NewDirSink(out)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,7 +81,7 @@ func TestKeepaliveDuringSlowCommit(t *testing.T) {
 			if res == nil {
 				t.Fatalf("no result: %v (the set was committed in both cases)", err)
 			}
-			if _, err := Verify(context.Background(), out); err != nil {
+			if _, err := backupset.Verify(context.Background(), out); err != nil {
 				t.Fatalf("the committed set does not verify: %v", err)
 			}
 			hdr := headerOf(t, set.DBPath)
@@ -138,7 +139,7 @@ func TestNoCommitForAbortedSession(t *testing.T) {
 	set := dirtySet(t)
 	d := lateHostDouble{shortIdleDriver(t, idle), 4 * idle}
 	out := filepath.Join(t.TempDir(), "set")
-	sink, err := NewDirSink(out)
+	sink, err := backupset.NewDirSink(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestNoCommitForAbortedSession(t *testing.T) {
 	if res != nil || !errors.Is(err, ese.ErrBackupAbortByServer) {
 		t.Fatalf("Backup = %+v, %v; want no set and JET_errBackupAbortByServer", res, err)
 	}
-	if _, err := os.Stat(filepath.Join(out, ManifestName)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(out, backupset.ManifestName)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a manifest exists for a set whose session was aborted: %v", err)
 	}
 	if h := headerOf(t, set.DBPath); h.BKInfoFullPrev.GenLow != 0 {

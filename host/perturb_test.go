@@ -13,9 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/driver"
 	"github.com/esesnap/esesnap/ese/engine"
+	"github.com/esesnap/esesnap/ese/eseset"
 	"github.com/esesnap/esesnap/ese/format"
 	"github.com/esesnap/esesnap/internal/samples"
 	"github.com/esesnap/esesnap/protocol"
@@ -188,7 +190,7 @@ func TestPerturbedInstances(t *testing.T) {
 				p.apply(t, src, archivedLogs(t, src))
 				before := digest(t, src)
 				out := filepath.Join(t.TempDir(), "set")
-				sink, err := NewDirSink(out)
+				sink, err := backupset.NewDirSink(out)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -201,18 +203,18 @@ func TestPerturbedInstances(t *testing.T) {
 					failed++
 					t.Logf("refused: %v", err)
 					checkDataFailure(t, err)
-					if _, serr := os.Stat(filepath.Join(out, ManifestName)); !errors.Is(serr, os.ErrNotExist) {
+					if _, serr := os.Stat(filepath.Join(out, backupset.ManifestName)); !errors.Is(serr, os.ErrNotExist) {
 						t.Fatalf("a failed backup left a manifest: %v", serr)
 					}
 					return
 				}
 				stored++
-				rep, err := Verify(ctx, out)
+				rep, err := backupset.Verify(ctx, out)
 				if err != nil {
 					t.Fatalf("the backup exited ok but its set does not verify: %v", err)
 				}
 				stageSet(t, d, out, rep.Manifest)
-				t.Logf("stored: generations %#x..%#x verify and stage", rep.GenLow, rep.GenHigh)
+				t.Logf("stored: generations %#x..%#x verify and stage", eseset.ReportOf(rep).GenLow, eseset.ReportOf(rep).GenHigh)
 			})
 		}
 	}
@@ -246,12 +248,12 @@ func checkDataFailure(t *testing.T, err error) {
 // stageSet stages a verified set through the driver's Restore, as
 // esesnap restore --set does, and checks that the database and every log
 // of the range arrived.
-func stageSet(t *testing.T, d protocol.Snapshotter, set string, m *Manifest) {
+func stageSet(t *testing.T, d protocol.Snapshotter, set string, m *backupset.Manifest) {
 	t.Helper()
 	to := t.TempDir()
 	logDir := filepath.Join(to, "logs")
 	req := protocol.RestoreRequest{BackupSetDir: set, Options: map[string]string{"log-dir": logDir, "system-dir": logDir},
-		Metadata: []protocol.Metadata{protocol.LogRange{GenLow: m.ESE.GenLow, GenHigh: m.ESE.GenHigh, BaseName: m.ESE.BaseName}.Metadata()}}
+		Metadata: []protocol.Metadata{protocol.LogRange{GenLow: eseset.InfoOf(m).GenLow, GenHigh: eseset.InfoOf(m).GenHigh, BaseName: eseset.InfoOf(m).BaseName}.Metadata()}}
 	for _, f := range m.Files {
 		if f.Role == protocol.RoleDatabase {
 			req.Databases = append(req.Databases, protocol.RestoreMap{DatabaseName: filepath.Join(set, f.Name), NewDatabaseName: filepath.Join(to, f.Name)})
@@ -266,7 +268,7 @@ func stageSet(t *testing.T, d protocol.Snapshotter, set string, m *Manifest) {
 			t.Fatalf("Restore reports %s staged: %v", s, err)
 		}
 	}
-	if want := len(req.Databases) + int(m.ESE.GenHigh-m.ESE.GenLow+1); len(res.Staged) != want {
+	if want := len(req.Databases) + int(eseset.InfoOf(m).GenHigh-eseset.InfoOf(m).GenLow+1); len(res.Staged) != want {
 		t.Fatalf("staged %d files, want %d: %v", len(res.Staged), want, res.Staged)
 	}
 }
@@ -316,7 +318,7 @@ func TestBackupRefusesSetThatWouldNotVerify(t *testing.T) {
 			src := samples.CopySet(t, tc.set)
 			d := faultDoubleSnapshotter{Snapshotter: readOnlyDriver(t), drop: tc.drop}
 			out := filepath.Join(t.TempDir(), "set")
-			sink, err := NewDirSink(out)
+			sink, err := backupset.NewDirSink(out)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -330,7 +332,7 @@ func TestBackupRefusesSetThatWouldNotVerify(t *testing.T) {
 			if !strings.Contains(err.Error(), "would not verify") {
 				t.Fatalf("the error does not say why the set was not stored: %v", err)
 			}
-			if _, serr := os.Stat(filepath.Join(out, ManifestName)); !errors.Is(serr, os.ErrNotExist) {
+			if _, serr := os.Stat(filepath.Join(out, backupset.ManifestName)); !errors.Is(serr, os.ErrNotExist) {
 				t.Fatalf("a refused set left a manifest: %v", serr)
 			}
 		})
@@ -343,7 +345,7 @@ func TestCollectorMatchesVerify(t *testing.T) {
 	src := samples.CopySet(t, "srum-win10-dirty")
 	d := readOnlyDriver(t)
 	out := filepath.Join(t.TempDir(), "set")
-	sink, err := NewDirSink(out)
+	sink, err := backupset.NewDirSink(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,15 +353,15 @@ func TestCollectorMatchesVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Manifest.ESE == nil || res.Manifest.ESE.GenLow != 0x51 || res.Manifest.ESE.GenHigh != 0x52 {
-		t.Fatalf("ESE section %+v, want generations 0x51..0x52", res.Manifest.ESE)
+	if eseset.InfoOf(res.Manifest) == nil || eseset.InfoOf(res.Manifest).GenLow != 0x51 || eseset.InfoOf(res.Manifest).GenHigh != 0x52 {
+		t.Fatalf("ESE section %+v, want generations 0x51..0x52", eseset.InfoOf(res.Manifest))
 	}
-	rep, err := Verify(context.Background(), out)
+	rep, err := backupset.Verify(context.Background(), out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Logs != 2 || len(rep.Databases) != 1 {
-		t.Fatalf("verify saw %d logs and %d databases", rep.Logs, len(rep.Databases))
+	if eseset.ReportOf(rep).Logs != 2 || len(eseset.ReportOf(rep).Databases) != 1 {
+		t.Fatalf("verify saw %d logs and %d databases", eseset.ReportOf(rep).Logs, len(eseset.ReportOf(rep).Databases))
 	}
 }
 

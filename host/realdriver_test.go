@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/ese/driver"
+	"github.com/esesnap/esesnap/ese/eseset"
 	"github.com/esesnap/esesnap/ese/format"
 	"github.com/esesnap/esesnap/ese/synth"
 	"github.com/esesnap/esesnap/protocol"
@@ -55,7 +57,7 @@ func TestDriverFullThenIncremental(t *testing.T) {
 	src := protocol.Source{Location: set.Dir}
 
 	full := filepath.Join(t.TempDir(), "full")
-	sink, err := NewDirSink(full)
+	sink, err := backupset.NewDirSink(full)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +68,7 @@ func TestDriverFullThenIncremental(t *testing.T) {
 	if res.End.Recorded != "bkinfoFullPrev" || len(res.End.Truncated) == 0 || !res.Manifest.TruncateRequested {
 		t.Fatalf("end %+v", res.End)
 	}
-	e := res.Manifest.ESE
+	e := eseset.InfoOf(res.Manifest)
 	if e == nil || e.GenLow != res.End.LogRange().GenLow || e.GenHigh != res.End.LogRange().GenHigh || e.BaseName != "edb" {
 		t.Fatalf("ESE metadata %+v, End logs %+v", e, res.End.LogRange())
 	}
@@ -78,11 +80,11 @@ func TestDriverFullThenIncremental(t *testing.T) {
 	if h := headerOf(t, set.DBPath); h.BKInfoFullPrev.GenLow != e.GenLow {
 		t.Fatalf("bkinfoFullPrev %+v, want genLow %d", h.BKInfoFullPrev, e.GenLow)
 	}
-	rep, err := Verify(context.Background(), full)
+	rep, err := backupset.Verify(context.Background(), full)
 	if err != nil {
 		t.Fatalf("verify full: %v", err)
 	}
-	if len(rep.Databases) != 1 || rep.GenLow != e.GenLow || rep.GenHigh != e.GenHigh {
+	if len(eseset.ReportOf(rep).Databases) != 1 || eseset.ReportOf(rep).GenLow != e.GenLow || eseset.ReportOf(rep).GenHigh != e.GenHigh {
 		t.Fatalf("report %+v", rep)
 	}
 
@@ -95,16 +97,16 @@ func TestDriverFullThenIncremental(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ires, err := Backup(context.Background(), d, BackupRequest{Kind: protocol.KindIncremental, Source: src, TruncateLogs: true}, NewTarSink(out))
+	ires, err := Backup(context.Background(), d, BackupRequest{Kind: protocol.KindIncremental, Source: src, TruncateLogs: true}, backupset.NewTarSink(out))
 	out.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ires.End.Recorded != "bkinfoIncPrev" || ires.Manifest.ESE == nil || len(ires.Manifest.ESE.Databases) != 0 ||
-		ires.Manifest.ESE.GenHigh <= e.GenHigh {
-		t.Fatalf("incremental end %+v, ESE %+v", ires.End, ires.Manifest.ESE)
+	if ires.End.Recorded != "bkinfoIncPrev" || eseset.InfoOf(ires.Manifest) == nil || len(eseset.InfoOf(ires.Manifest).Databases) != 0 ||
+		eseset.InfoOf(ires.Manifest).GenHigh <= e.GenHigh {
+		t.Fatalf("incremental end %+v, ESE %+v", ires.End, eseset.InfoOf(ires.Manifest))
 	}
-	if _, err := Verify(context.Background(), incPath); err != nil {
+	if _, err := backupset.Verify(context.Background(), incPath); err != nil {
 		t.Fatalf("verify incremental: %v", err)
 	}
 }
@@ -119,8 +121,8 @@ func TestDriverAbortLeavesSourceAlone(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			parent := t.TempDir()
-			ds, _ := NewDirSink(filepath.Join(parent, "set"))
-			var sink Sink = ds
+			ds, _ := backupset.NewDirSink(filepath.Join(parent, "set"))
+			var sink backupset.Sink = ds
 			switch name {
 			case "sink full":
 				sink = &recordingSink{Sink: ds, events: &eventLog{}, wrapCreate: func(w io.WriteCloser) io.WriteCloser {
@@ -178,19 +180,19 @@ func TestDriverRealSets(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := Backup(context.Background(), d, BackupRequest{Kind: protocol.KindCopy, Source: protocol.Source{Location: mk(t)}}, NewTarSink(out))
+			res, err := Backup(context.Background(), d, BackupRequest{Kind: protocol.KindCopy, Source: protocol.Source{Location: mk(t)}}, backupset.NewTarSink(out))
 			out.Close()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.End.Recorded != "bkinfoCopyPrev" || res.Manifest.ESE == nil {
-				t.Fatalf("end %+v, ESE %+v", res.End, res.Manifest.ESE)
+			if res.End.Recorded != "bkinfoCopyPrev" || eseset.InfoOf(res.Manifest) == nil {
+				t.Fatalf("end %+v, ESE %+v", res.End, eseset.InfoOf(res.Manifest))
 			}
-			rep, err := Verify(context.Background(), path)
+			rep, err := backupset.Verify(context.Background(), path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(rep.Databases) == 0 || rep.Logs == 0 || rep.GenLow != res.End.LogRange().GenLow || rep.GenHigh != res.End.LogRange().GenHigh {
+			if len(eseset.ReportOf(rep).Databases) == 0 || eseset.ReportOf(rep).Logs == 0 || eseset.ReportOf(rep).GenLow != res.End.LogRange().GenLow || eseset.ReportOf(rep).GenHigh != res.End.LogRange().GenHigh {
 				t.Fatalf("report %+v, end logs %+v", rep, res.End.LogRange())
 			}
 		})

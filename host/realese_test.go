@@ -10,8 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/engine"
+	"github.com/esesnap/esesnap/ese/eseset"
 	"github.com/esesnap/esesnap/ese/format"
 	"github.com/esesnap/esesnap/ese/synth"
 	"github.com/esesnap/esesnap/internal/samples"
@@ -125,12 +127,12 @@ func TestRealSetBackupAndVerify(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f, li := engineSnapshotter(t, mk(t))
 			setDir := filepath.Join(t.TempDir(), "set")
-			sink, err := NewDirSink(setDir)
+			sink, err := backupset.NewDirSink(setDir)
 			if err != nil {
 				t.Fatal(err)
 			}
 			res := backupTo(t, f, sink)
-			e := res.Manifest.ESE
+			e := eseset.InfoOf(res.Manifest)
 			if e == nil {
 				t.Fatalf("no ESE metadata: %q", res.Warnings)
 			}
@@ -148,15 +150,15 @@ func TestRealSetBackupAndVerify(t *testing.T) {
 					t.Fatalf("log %s: generation %d, page size %d not filled in from its header", mf.Name, mf.Generation, mf.PageSize)
 				}
 			}
-			rep, err := Verify(context.Background(), setDir)
+			rep, err := backupset.Verify(context.Background(), setDir)
 			if err != nil {
 				t.Fatalf("verify: %v", err)
 			}
-			if len(rep.Databases) != len(e.Databases) || rep.GenLow != li.GenLow || rep.GenHigh != li.GenHigh ||
-				rep.Logs != int(li.GenHigh-li.GenLow+1) {
+			if len(eseset.ReportOf(rep).Databases) != len(e.Databases) || eseset.ReportOf(rep).GenLow != li.GenLow || eseset.ReportOf(rep).GenHigh != li.GenHigh ||
+				eseset.ReportOf(rep).Logs != int(li.GenHigh-li.GenLow+1) {
 				t.Fatalf("report %+v", rep)
 			}
-			if d := rep.Databases[0]; d.Pages == 0 || d.OKPages == 0 || d.GenHigh < d.GenLow || d.GenHigh > li.GenHigh {
+			if d := eseset.ReportOf(rep).Databases[0]; d.Pages == 0 || d.OKPages == 0 || d.GenHigh < d.GenLow || d.GenHigh > li.GenHigh {
 				t.Fatalf("database report %+v", d)
 			}
 
@@ -164,13 +166,13 @@ func TestRealSetBackupAndVerify(t *testing.T) {
 			f2, _ := engineSnapshotter(t, mk(t))
 			tarPath := filepath.Join(t.TempDir(), "set.tar")
 			out, _ := os.Create(tarPath)
-			backupTo(t, f2, NewTarSink(out))
+			backupTo(t, f2, backupset.NewTarSink(out))
 			out.Close()
-			trep, err := Verify(context.Background(), tarPath)
+			trep, err := backupset.Verify(context.Background(), tarPath)
 			if err != nil {
 				t.Fatalf("verify tar: %v", err)
 			}
-			if len(trep.Databases) != len(rep.Databases) || trep.Logs != rep.Logs {
+			if len(eseset.ReportOf(trep).Databases) != len(eseset.ReportOf(rep).Databases) || eseset.ReportOf(trep).Logs != eseset.ReportOf(rep).Logs {
 				t.Fatalf("tar report %+v, directory report %+v", trep, rep)
 			}
 
@@ -182,26 +184,26 @@ func TestRealSetBackupAndVerify(t *testing.T) {
 			f3, _ := engineSnapshotter(t, mk(t))
 			f3.batches = f3.batches[1:]
 			copyDir := filepath.Join(t.TempDir(), "logs-copy")
-			csink, _ := NewDirSink(copyDir)
-			if _, err := Backup(context.Background(), f3, BackupRequest{Kind: protocol.KindCopy}, csink); !errors.Is(err, ErrManifestMismatch) || !strings.Contains(err.Error(), "a copy backup streams the databases, the set holds none") {
+			csink, _ := backupset.NewDirSink(copyDir)
+			if _, err := Backup(context.Background(), f3, BackupRequest{Kind: protocol.KindCopy}, csink); !errors.Is(err, backupset.ErrManifestMismatch) || !strings.Contains(err.Error(), "a copy backup streams the databases, the set holds none") {
 				t.Fatalf("backup of a logs-only copy set: %v", err)
 			}
-			if _, err := os.Stat(filepath.Join(copyDir, ManifestName)); !errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Stat(filepath.Join(copyDir, backupset.ManifestName)); !errors.Is(err, os.ErrNotExist) {
 				t.Fatalf("the refused set has a manifest: %v", err)
 			}
 			f4, _ := engineSnapshotter(t, mk(t))
 			f4.batches = f4.batches[1:]
 			f4.info.Kinds = append(f4.info.Kinds, protocol.KindIncremental)
 			logsDir := filepath.Join(t.TempDir(), "logs")
-			lsink, _ := NewDirSink(logsDir)
+			lsink, _ := backupset.NewDirSink(logsDir)
 			lres, err := Backup(context.Background(), f4, BackupRequest{Kind: protocol.KindIncremental}, lsink, WithClock(fixedClock))
 			if err != nil {
 				t.Fatalf("logs-only incremental backup: %v", err)
 			}
-			if lres.Manifest.ESE == nil || lres.Manifest.ESE.SignLog == nil || *lres.Manifest.ESE.SignLog != *e.SignLog {
-				t.Fatalf("logs-only ESE metadata %+v", lres.Manifest.ESE)
+			if eseset.InfoOf(lres.Manifest) == nil || eseset.InfoOf(lres.Manifest).SignLog == nil || *eseset.InfoOf(lres.Manifest).SignLog != *e.SignLog {
+				t.Fatalf("logs-only ESE metadata %+v", eseset.InfoOf(lres.Manifest))
 			}
-			if lrep, err := Verify(context.Background(), logsDir); err != nil || lrep.Logs != rep.Logs {
+			if lrep, err := backupset.Verify(context.Background(), logsDir); err != nil || eseset.ReportOf(lrep).Logs != eseset.ReportOf(rep).Logs {
 				t.Fatalf("verify logs only: %+v, %v", lrep, err)
 			}
 			editManifest(t, logsDir, func(m map[string]any) {
@@ -210,7 +212,7 @@ func TestRealSetBackupAndVerify(t *testing.T) {
 				h[1] ^= 1
 				s["hex"] = string(h)
 			})
-			_, err = Verify(context.Background(), logsDir)
+			_, err = backupset.Verify(context.Background(), logsDir)
 			wantESE(t, err, ese.ErrBadLogSignature, "", 0)
 		})
 	}
@@ -266,10 +268,10 @@ func TestRealSetDamage(t *testing.T) {
 		t.Fatalf("sample has too few logs: %+v", li)
 	}
 	master := filepath.Join(t.TempDir(), "set")
-	sink, _ := NewDirSink(master)
+	sink, _ := backupset.NewDirSink(master)
 	res := backupTo(t, f, sink)
-	var db ManifestFile
-	var logs []ManifestFile
+	var db backupset.ManifestFile
+	var logs []backupset.ManifestFile
 	for _, mf := range res.Manifest.Files {
 		switch mf.Role {
 		case protocol.RoleDatabase:
@@ -291,7 +293,7 @@ func TestRealSetDamage(t *testing.T) {
 			// Data page pgno sits at stream offset (pgno+1)*pageSize.
 			flipFileByte(t, filepath.Join(dir, db.Name), (badPage+1)*ps+200)
 		}, func(t *testing.T, err error) {
-			if !errors.Is(err, ErrChecksumMismatch) {
+			if !errors.Is(err, backupset.ErrChecksumMismatch) {
 				t.Fatalf("no checksum mismatch in %v", err)
 			}
 			if !errors.Is(err, ese.ErrReadVerifyFailure) && !errors.Is(err, ese.ErrReadPgnoVerifyFailure) {
@@ -321,7 +323,7 @@ func TestRealSetDamage(t *testing.T) {
 				m["files"] = keep
 			})
 		}, func(t *testing.T, err error) {
-			wantESE(t, err, ese.ErrMissingLogFile, ManifestName, 0)
+			wantESE(t, err, ese.ErrMissingLogFile, backupset.ManifestName, 0)
 			wantESE(t, err, ese.ErrMissingLogFile, db.Name, 0)
 			if !strings.Contains(err.Error(), middle.Name) {
 				t.Fatalf("error does not name the missing log %s: %v", middle.Name, err)
@@ -340,7 +342,7 @@ func TestRealSetDamage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := copyDir(t, master)
 			tt.damage(t, dir)
-			_, err := Verify(context.Background(), dir)
+			_, err := backupset.Verify(context.Background(), dir)
 			tt.check(t, err)
 		})
 	}
@@ -349,11 +351,11 @@ func TestRealSetDamage(t *testing.T) {
 	t.Run("tar bad database page", func(t *testing.T) {
 		var buf bytes.Buffer
 		f2, _ := engineSnapshotter(t, gen(t))
-		backupTo(t, f2, NewTarSink(&buf))
+		backupTo(t, f2, backupset.NewTarSink(&buf))
 		es := readTar(t, buf.Bytes())
 		es[0].data[(badPage+1)*ps+200] ^= 0x40
-		_, err := VerifyTar(context.Background(), bytes.NewReader(writeTar(t, es)))
-		if !errors.Is(err, ErrChecksumMismatch) {
+		_, err := backupset.VerifyTar(context.Background(), bytes.NewReader(writeTar(t, es)))
+		if !errors.Is(err, backupset.ErrChecksumMismatch) {
 			t.Fatalf("no checksum mismatch in %v", err)
 		}
 		var ee *ese.Error

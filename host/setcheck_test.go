@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/internal/samples"
 )
 
@@ -18,7 +19,7 @@ func realSampleSet(t *testing.T, name string) string {
 	t.Helper()
 	f, _ := engineSnapshotter(t, samples.CopySet(t, name))
 	dir := filepath.Join(t.TempDir(), "set")
-	sink, err := NewDirSink(dir)
+	sink, err := backupset.NewDirSink(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,11 +30,11 @@ func realSampleSet(t *testing.T, name string) string {
 // TestReadManifestStrict: a manifest must be exactly the JSON this package
 // writes. encoding/json alone would accept every one of these.
 func TestReadManifestStrict(t *testing.T) {
-	good, err := os.ReadFile(filepath.Join(realSampleSet(t, "srum-win10-dirty"), ManifestName))
+	good, err := os.ReadFile(filepath.Join(realSampleSet(t, "srum-win10-dirty"), backupset.ManifestName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadManifest(bytes.NewReader(good)); err != nil {
+	if _, err := backupset.ReadManifest(bytes.NewReader(good)); err != nil {
 		t.Fatalf("the manifest Backup wrote: %v", err)
 	}
 	// replace swaps the first occurrence of old, which must be there.
@@ -63,14 +64,14 @@ func TestReadManifestStrict(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ReadManifest(bytes.NewReader(tt.edit(bytes.Clone(good))))
-			if !errors.Is(err, ErrBadManifest) || !strings.Contains(err.Error(), tt.text) {
-				t.Fatalf("error %v, want %v containing %q", err, ErrBadManifest, tt.text)
+			_, err := backupset.ReadManifest(bytes.NewReader(tt.edit(bytes.Clone(good))))
+			if !errors.Is(err, backupset.ErrBadManifest) || !strings.Contains(err.Error(), tt.text) {
+				t.Fatalf("error %v, want %v containing %q", err, backupset.ErrBadManifest, tt.text)
 			}
 		})
 	}
 	// White space after the value is not data.
-	if _, err := ReadManifest(bytes.NewReader(append(bytes.Clone(good), " \n\t\n"...))); err != nil {
+	if _, err := backupset.ReadManifest(bytes.NewReader(append(bytes.Clone(good), " \n\t\n"...))); err != nil {
 		t.Fatalf("trailing white space: %v", err)
 	}
 }
@@ -79,11 +80,11 @@ func TestReadManifestStrict(t *testing.T) {
 // an error that names the set, for both forms.
 func TestVerifyManifestStrictNamesTheSet(t *testing.T) {
 	dir := realSampleSet(t, "srum-win10-clean")
-	p := filepath.Join(dir, ManifestName)
+	p := filepath.Join(dir, backupset.ManifestName)
 	b, _ := os.ReadFile(p)
 	os.WriteFile(p, bytes.Replace(b, []byte(`"complete":`), []byte(`"Complete":`), 1), 0o644)
-	_, err := Verify(context.Background(), dir)
-	if !errors.Is(err, ErrBadManifest) || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), `key "Complete" is spelled "complete"`) {
+	_, err := backupset.Verify(context.Background(), dir)
+	if !errors.Is(err, backupset.ErrBadManifest) || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), `key "Complete" is spelled "complete"`) {
 		t.Fatalf("directory: %v", err)
 	}
 	tarPath := filepath.Join(t.TempDir(), "set.tar")
@@ -91,8 +92,8 @@ func TestVerifyManifestStrictNamesTheSet(t *testing.T) {
 	last := &es[len(es)-1]
 	last.data = append(last.data, "[]"...)
 	os.WriteFile(tarPath, writeTar(t, es), 0o644)
-	_, err = Verify(context.Background(), tarPath)
-	if !errors.Is(err, ErrBadManifest) || !strings.Contains(err.Error(), tarPath) || !strings.Contains(err.Error(), "data after the manifest's JSON value") {
+	_, err = backupset.Verify(context.Background(), tarPath)
+	if !errors.Is(err, backupset.ErrBadManifest) || !strings.Contains(err.Error(), tarPath) || !strings.Contains(err.Error(), "data after the manifest's JSON value") {
 		t.Fatalf("tar: %v", err)
 	}
 }
@@ -173,13 +174,13 @@ func TestVerifyManifestMeaning(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := realSampleSet(t, "srum-win10-dirty")
-			if _, err := Verify(context.Background(), dir); err != nil {
+			if _, err := backupset.Verify(context.Background(), dir); err != nil {
 				t.Fatalf("the untouched set: %v", err)
 			}
 			tt.damage(t, dir)
-			_, err := Verify(context.Background(), dir)
-			if !errors.Is(err, ErrManifestMismatch) || !strings.Contains(err.Error(), tt.text) {
-				t.Fatalf("error %v\nwant %v containing %q", err, ErrManifestMismatch, tt.text)
+			_, err := backupset.Verify(context.Background(), dir)
+			if !errors.Is(err, backupset.ErrManifestMismatch) || !strings.Contains(err.Error(), tt.text) {
+				t.Fatalf("error %v\nwant %v containing %q", err, backupset.ErrManifestMismatch, tt.text)
 			}
 		})
 	}
@@ -189,7 +190,7 @@ func TestVerifyManifestMeaning(t *testing.T) {
 // entry as a complete archive; Verify and ExtractTar must not.
 func TestVerifyTarEnd(t *testing.T) {
 	good := tarBackup(t, newFake(t))
-	if !bytes.Equal(good[len(good)-tarEndSize:], make([]byte, tarEndSize)) {
+	if !bytes.Equal(good[len(good)-1024:], make([]byte, 1024)) {
 		t.Fatal("the tar sink did not end the archive with two zero blocks")
 	}
 	tests := []struct {
@@ -198,23 +199,23 @@ func TestVerifyTarEnd(t *testing.T) {
 		is   error
 		text string
 	}{
-		{"cut after the manifest entry", good[:len(good)-tarEndSize], ErrTarTruncated, "the tar archive is truncated: it ends after"},
-		{"cut after one zero block", good[:len(good)-512], ErrTarTruncated, "without the two 512-byte zero blocks"},
-		{"data after the end", append(bytes.Clone(good), "extra"...), ErrExtraFile, "data follows the end-of-archive blocks"},
+		{"cut after the manifest entry", good[:len(good)-1024], backupset.ErrTarTruncated, "the tar archive is truncated: it ends after"},
+		{"cut after one zero block", good[:len(good)-512], backupset.ErrTarTruncated, "without the two 512-byte zero blocks"},
+		{"data after the end", append(bytes.Clone(good), "extra"...), backupset.ErrExtraFile, "data follows the end-of-archive blocks"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := VerifyTar(context.Background(), bytes.NewReader(tt.b))
+			_, err := backupset.VerifyTar(context.Background(), bytes.NewReader(tt.b))
 			if !errors.Is(err, tt.is) || !strings.Contains(err.Error(), tt.text) {
 				t.Fatalf("verify: %v, want %v containing %q", err, tt.is, tt.text)
 			}
 			p := filepath.Join(t.TempDir(), "set.tar")
 			os.WriteFile(p, tt.b, 0o644)
-			if _, err := Verify(context.Background(), p); !strings.Contains(err.Error(), p+": ") && tt.is == ErrTarTruncated {
+			if _, err := backupset.Verify(context.Background(), p); !strings.Contains(err.Error(), p+": ") && tt.is == backupset.ErrTarTruncated {
 				t.Fatalf("verify %s does not name the file: %v", p, err)
 			}
 			dir := t.TempDir()
-			if _, err := ExtractTar(context.Background(), bytes.NewReader(tt.b), dir); !errors.Is(err, tt.is) {
+			if _, err := backupset.ExtractTar(context.Background(), bytes.NewReader(tt.b), dir); !errors.Is(err, tt.is) {
 				t.Fatalf("extract: %v, want %v", err, tt.is)
 			}
 			if es, _ := os.ReadDir(dir); len(es) != 0 {
@@ -224,7 +225,7 @@ func TestVerifyTarEnd(t *testing.T) {
 	}
 	// Record padding (zeros after the end blocks, as GNU tar writes) is fine.
 	padded := append(bytes.Clone(good), make([]byte, 10240)...)
-	if _, err := VerifyTar(context.Background(), bytes.NewReader(padded)); err != nil {
+	if _, err := backupset.VerifyTar(context.Background(), bytes.NewReader(padded)); err != nil {
 		t.Fatalf("padded archive: %v", err)
 	}
 }

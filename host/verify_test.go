@@ -11,13 +11,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/esesnap/esesnap/backupset"
 )
 
 // dirSet writes a backup of the test double as a directory and returns it.
 func dirSet(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "set")
-	sink, err := NewDirSink(dir)
+	sink, err := backupset.NewDirSink(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +31,7 @@ func dirSet(t testing.TB) string {
 // writes it back.
 func editManifest(t testing.TB, dir string, edit func(m map[string]any)) {
 	t.Helper()
-	p := filepath.Join(dir, ManifestName)
+	p := filepath.Join(dir, backupset.ManifestName)
 	b, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
@@ -68,28 +70,28 @@ func TestVerifyDirectoryDamage(t *testing.T) {
 	}{
 		{"changed byte", func(t *testing.T, dir string) {
 			flipFileByte(t, filepath.Join(dir, "SRUDB.dat"), 12345)
-		}, ErrChecksumMismatch, "SRUDB.dat"},
+		}, backupset.ErrChecksumMismatch, "SRUDB.dat"},
 		{"truncated file", func(t *testing.T, dir string) {
 			os.Truncate(filepath.Join(dir, "SRU00001.log"), 100)
-		}, ErrSizeMismatch, "SRU00001.log: size does not match the manifest: 100 bytes, manifest says 65536"},
+		}, backupset.ErrSizeMismatch, "SRU00001.log: size does not match the manifest: 100 bytes, manifest says 65536"},
 		{"missing file", func(t *testing.T, dir string) {
 			os.Remove(filepath.Join(dir, "SRU00002.log"))
-		}, ErrMissingFile, "SRU00002.log"},
+		}, backupset.ErrMissingFile, "SRU00002.log"},
 		{"missing manifest", func(t *testing.T, dir string) {
-			os.Remove(filepath.Join(dir, ManifestName))
-		}, ErrIncomplete, "has no manifest.json"},
+			os.Remove(filepath.Join(dir, backupset.ManifestName))
+		}, backupset.ErrIncomplete, "has no manifest.json"},
 		{"manifest not complete", func(t *testing.T, dir string) {
 			editManifest(t, dir, func(m map[string]any) { m["complete"] = false })
-		}, ErrIncomplete, "does not say complete"},
+		}, backupset.ErrIncomplete, "does not say complete"},
 		{"extra file", func(t *testing.T, dir string) {
 			os.WriteFile(filepath.Join(dir, "extra.bin"), []byte("x"), 0o644)
-		}, ErrExtraFile, "extra.bin"},
+		}, backupset.ErrExtraFile, "extra.bin"},
 		{"leftover partial", func(t *testing.T, dir string) {
 			os.WriteFile(filepath.Join(dir, "SRU00004.log.partial"), []byte("x"), 0o644)
-		}, ErrExtraFile, "SRU00004.log.partial"},
+		}, backupset.ErrExtraFile, "SRU00004.log.partial"},
 		{"subdirectory", func(t *testing.T, dir string) {
 			os.Mkdir(filepath.Join(dir, "sub"), 0o755)
-		}, ErrExtraFile, "sub"},
+		}, backupset.ErrExtraFile, "sub"},
 		{"newer format", func(t *testing.T, dir string) {
 			editManifest(t, dir, func(m map[string]any) { m["format_version"] = 3 })
 		}, nil, "format_version 3 is newer"},
@@ -100,14 +102,14 @@ func TestVerifyDirectoryDamage(t *testing.T) {
 			editManifest(t, dir, func(m map[string]any) { m["files"].([]any)[0].(map[string]any)["sha256"] = "XYZ" })
 		}, nil, "not 64 lower-case hex"},
 		{"garbage manifest", func(t *testing.T, dir string) {
-			os.WriteFile(filepath.Join(dir, ManifestName), []byte("{not json"), 0o644)
+			os.WriteFile(filepath.Join(dir, backupset.ManifestName), []byte("{not json"), 0o644)
 		}, nil, "decode manifest"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := dirSet(t)
 			tt.damage(t, dir)
-			_, err := Verify(context.Background(), dir)
+			_, err := backupset.Verify(context.Background(), dir)
 			if err == nil {
 				t.Fatal("verify passed a damaged set")
 			}
@@ -167,10 +169,12 @@ func writeTar(t testing.TB, entries []tarEntry) []byte {
 
 func TestVerifyTarDamage(t *testing.T) {
 	good := tarBackup(t, newFake(t))
-	if _, err := VerifyTar(context.Background(), bytes.NewReader(good)); err != nil {
+	if _, err := backupset.VerifyTar(context.Background(), bytes.NewReader(good)); err != nil {
 		t.Fatalf("good tar: %v", err)
 	}
-	entry := func(name string, data []byte) tarEntry { return tarEntry{tarHeader(name, 0, fixedClock()), data} }
+	entry := func(name string, data []byte) tarEntry {
+		return tarEntry{&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, ModTime: fixedClock().UTC(), Format: tar.FormatPAX}, data}
+	}
 	tests := []struct {
 		name string
 		edit func(es []tarEntry) []tarEntry
@@ -181,31 +185,31 @@ func TestVerifyTarDamage(t *testing.T) {
 		{name: "changed byte", edit: func(es []tarEntry) []tarEntry {
 			es[1].data[7] ^= 1
 			return es
-		}, is: ErrChecksumMismatch, text: "other.edb"},
+		}, is: backupset.ErrChecksumMismatch, text: "other.edb"},
 		{name: "missing entry", edit: func(es []tarEntry) []tarEntry {
 			return append(es[:2], es[3:]...)
-		}, is: ErrMissingFile, text: "SRU00001.log"},
+		}, is: backupset.ErrMissingFile, text: "SRU00001.log"},
 		{name: "missing manifest", edit: func(es []tarEntry) []tarEntry {
 			return es[:len(es)-1]
-		}, is: ErrIncomplete, text: "no manifest.json"},
+		}, is: backupset.ErrIncomplete, text: "no manifest.json"},
 		{name: "extra entry", edit: func(es []tarEntry) []tarEntry {
 			return append([]tarEntry{entry("extra.bin", []byte("x"))}, es...)
-		}, is: ErrExtraFile, text: "extra.bin"},
+		}, is: backupset.ErrExtraFile, text: "extra.bin"},
 		{name: "entry after the manifest", edit: func(es []tarEntry) []tarEntry {
 			return append(es, entry("late.bin", []byte("x")))
-		}, is: ErrExtraFile, text: "late.bin"},
+		}, is: backupset.ErrExtraFile, text: "late.bin"},
 		{name: "hostile entry name", edit: func(es []tarEntry) []tarEntry {
 			return append([]tarEntry{entry("../../evil", []byte("x"))}, es...)
-		}, is: ErrExtraFile, text: "path separator"},
+		}, is: backupset.ErrExtraFile, text: "path separator"},
 		{name: "duplicate entry", edit: func(es []tarEntry) []tarEntry {
 			return append([]tarEntry{entry("srudb.DAT", []byte("x"))}, es...)
-		}, is: ErrExtraFile, text: "duplicate"},
+		}, is: backupset.ErrExtraFile, text: "duplicate"},
 		{name: "symlink entry", edit: func(es []tarEntry) []tarEntry {
 			l := &tar.Header{Typeflag: tar.TypeSymlink, Name: "link", Linkname: "/etc/passwd", Format: tar.FormatPAX}
 			return append([]tarEntry{{l, nil}}, es...)
-		}, is: ErrExtraFile, text: "not a regular file"},
-		{name: "cut short", raw: func(b []byte) []byte { return b[:len(b)/2] }, is: ErrIncomplete, text: "cut short"},
-		{name: "empty stream", raw: func(b []byte) []byte { return nil }, is: ErrIncomplete, text: "no manifest.json"},
+		}, is: backupset.ErrExtraFile, text: "not a regular file"},
+		{name: "cut short", raw: func(b []byte) []byte { return b[:len(b)/2] }, is: backupset.ErrIncomplete, text: "cut short"},
+		{name: "empty stream", raw: func(b []byte) []byte { return nil }, is: backupset.ErrIncomplete, text: "no manifest.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,7 +219,7 @@ func TestVerifyTarDamage(t *testing.T) {
 			} else {
 				b = tt.raw(bytes.Clone(good))
 			}
-			_, err := VerifyTar(context.Background(), bytes.NewReader(b))
+			_, err := backupset.VerifyTar(context.Background(), bytes.NewReader(b))
 			if err == nil {
 				t.Fatal("verify passed a damaged tar")
 			}
@@ -230,7 +234,7 @@ func TestVerifyCancelled(t *testing.T) {
 	dir := dirSet(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Verify(ctx, dir); !errors.Is(err, context.Canceled) {
+	if _, err := backupset.Verify(ctx, dir); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled verify: %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/ese/synth"
 	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/protocol"
@@ -54,7 +55,7 @@ func cleanupBench() {
 // database: (a) a plain read + SHA-256 of the file; a full backup through
 // the real plugin process with AutoMTLS, run by host.Backup (which hashes
 // every byte with SHA-256 for the manifest and checks the set as verify
-// would) into a host.NullSink and ended succeeded, (b) with the data pipe
+// would) into a backupset.NullSink and ended succeeded, (b) with the data pipe
 // and (c) without it (gRPC stream only). It reports each in MB/s and the
 // ratios b/a and c/a; the goal is b/a >= 0.8.
 func BenchmarkPluginThroughput(b *testing.B) {
@@ -73,7 +74,7 @@ func BenchmarkPluginThroughput(b *testing.B) {
 	}
 	fullBackup := func(s protocol.Snapshotter) func() (int64, error) {
 		return func() (int64, error) {
-			sink := &host.NullSink{}
+			sink := &backupset.NullSink{}
 			res, err := host.Backup(context.Background(), s, host.BackupRequest{
 				Kind: protocol.KindFull, Source: protocol.Source{Location: set.Dir},
 			}, sink)

@@ -9,8 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/ese/format"
-	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/internal/durable"
 	"github.com/esesnap/esesnap/protocol"
 )
@@ -26,7 +26,7 @@ type Chain struct {
 	Dir       string
 	Databases []string // names of the database copies in Dir
 	Logs      protocol.LogRange
-	Sets      []*host.Manifest
+	Sets      []*backupset.Manifest
 }
 
 // AssembleChain verifies each set directory (in chain order: the full or
@@ -36,9 +36,9 @@ type Chain struct {
 // checks that the generations are contiguous — a gap is ErrChainGap naming
 // the missing generations — and that they form one log chain. With Scratch
 // it hard-links the files instead of copying them.
-func AssembleChain(ctx context.Context, sets []string, dst string, opts ...host.ScratchOption) (*Chain, error) {
+func AssembleChain(ctx context.Context, sets []string, dst string, opts ...backupset.ScratchOption) (*Chain, error) {
 	place := durable.CopyFile
-	if host.ScratchOf(opts) {
+	if backupset.ScratchOf(opts) {
 		place = linkInto
 	}
 	if len(sets) == 0 {
@@ -51,12 +51,12 @@ func AssembleChain(ctx context.Context, sets []string, dst string, opts ...host.
 	logs := map[uint32]string{} // generation -> source path
 	var base string
 	for i, dir := range sets {
-		rep, err := host.Verify(ctx, dir)
+		rep, err := backupset.Verify(ctx, dir)
 		if err != nil {
 			return nil, fmt.Errorf("set %d of the chain (%s): %w", i+1, dir, err)
 		}
 		m := rep.Manifest
-		if m.ESE == nil {
+		if InfoOf(m) == nil {
 			return nil, fmt.Errorf("set %d of the chain (%s) holds no ESE files", i+1, dir)
 		}
 		if i == 0 && m.Kind != protocol.KindFull && m.Kind != protocol.KindCopy {
@@ -65,10 +65,10 @@ func AssembleChain(ctx context.Context, sets []string, dst string, opts ...host.
 		if i > 0 && (m.Kind == protocol.KindFull || m.Kind == protocol.KindCopy) {
 			return nil, fmt.Errorf("set %d of the chain (%s) is another %s backup", i+1, dir, m.Kind)
 		}
-		if base != "" && !strings.EqualFold(base, m.ESE.BaseName) {
-			return nil, fmt.Errorf("set %s uses log base name %q, the chain %q", dir, m.ESE.BaseName, base)
+		if base != "" && !strings.EqualFold(base, InfoOf(m).BaseName) {
+			return nil, fmt.Errorf("set %s uses log base name %q, the chain %q", dir, InfoOf(m).BaseName, base)
 		}
-		base = m.ESE.BaseName
+		base = InfoOf(m).BaseName
 		for _, f := range m.Files {
 			src := filepath.Join(dir, f.Name)
 			switch {
@@ -91,7 +91,7 @@ func AssembleChain(ctx context.Context, sets []string, dst string, opts ...host.
 		gens = append(gens, g)
 	}
 	sort.Slice(gens, func(i, j int) bool { return gens[i] < gens[j] })
-	low, high := ch.Sets[0].ESE.GenLow, gens[len(gens)-1]
+	low, high := InfoOf(ch.Sets[0]).GenLow, gens[len(gens)-1]
 	var missing []string
 	for g := low; g <= high; g++ {
 		if _, ok := logs[g]; !ok {

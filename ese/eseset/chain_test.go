@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/driver"
 	"github.com/esesnap/esesnap/ese/engine"
@@ -30,7 +31,7 @@ func TestAssembleChain(t *testing.T) {
 	backup := func(kind protocol.Kind) {
 		t.Helper()
 		dir := filepath.Join(t.TempDir(), "set")
-		sink, err := host.NewDirSink(dir)
+		sink, err := backupset.NewDirSink(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,13 +62,13 @@ func TestAssembleChain(t *testing.T) {
 	if len(ch.Sets) != 4 || ch.Logs.GenHigh != set.CurrentGen || len(ch.Databases) != 1 {
 		t.Fatalf("chain %+v, want 4 sets ending at generation %d", ch.Logs, set.CurrentGen)
 	}
-	if _, err := host.Verify(ctx, sets[2]); err != nil {
+	if _, err := backupset.Verify(ctx, sets[2]); err != nil {
 		t.Fatal(err)
 	}
 	// Copied by default; hard-linked from scratch sets, with the same
 	// result.
 	db := ch.Databases[0]
-	linked, err := AssembleChain(ctx, sets, filepath.Join(t.TempDir(), "linked"), host.Scratch())
+	linked, err := AssembleChain(ctx, sets, filepath.Join(t.TempDir(), "linked"), backupset.Scratch())
 	if err != nil {
 		t.Fatal(err)
 	}

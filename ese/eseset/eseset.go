@@ -1,5 +1,5 @@
 // Package eseset is the "ese" backup-set format of package host: it
-// registers itself (host.RegisterFormat) in init, so that a program that
+// registers itself (backupset.RegisterFormat) in init, so that a program that
 // imports it, even blank, backs up ESE sets with their metadata in the
 // manifest's "ese" section and verifies them by hashes, every database
 // page, every log, the generations the set needs and the log chain. It
@@ -18,9 +18,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/format"
-	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/protocol"
 )
 
@@ -33,15 +33,18 @@ const opVerifySet = "verify backup set"
 const headBytes = format.LogHeaderSize
 
 // eseFormat is the "ese" set format: every database's pages, every log,
-// the generations and the log chain (see host.Verify).
+// the generations and the log chain (see backupset.Verify).
 type eseFormat struct{}
 
-func init() { host.RegisterFormat(host.FormatESE, eseFormat{}) }
+func init() { backupset.RegisterFormat(Kind, eseFormat{}) }
 
-// NewCollector implements host.Format.
-func (eseFormat) NewCollector() host.Collector { return &eseCollector{} }
+// NewSection implements backupset.Format: the "ese" section is an Info.
+func (eseFormat) NewSection() any { return new(Info) }
 
-// HeadSize implements host.Format.
+// NewCollector implements backupset.Format.
+func (eseFormat) NewCollector() backupset.Collector { return &eseCollector{} }
+
+// HeadSize implements backupset.Format.
 func (eseFormat) HeadSize() int { return headBytes }
 
 // eseVerdict is what the ESE checks found of one file: the database check
@@ -54,14 +57,14 @@ type eseVerdict struct {
 }
 
 // signatureText renders a signature for the manifest.
-func signatureText(s format.Signature) host.SignatureText {
+func signatureText(s format.Signature) SignatureText {
 	var b [format.SignatureSize]byte
 	s.Put(b[:])
-	return host.SignatureText{Hex: hex.EncodeToString(b[:]), Text: s.String()}
+	return SignatureText{Hex: hex.EncodeToString(b[:]), Text: s.String()}
 }
 
 // parseSignatureText decodes the Hex form of a manifest signature.
-func parseSignatureText(t host.SignatureText) (format.Signature, error) {
+func parseSignatureText(t SignatureText) (format.Signature, error) {
 	b, err := hex.DecodeString(t.Hex)
 	if err != nil || len(b) != format.SignatureSize {
 		return format.Signature{}, fmt.Errorf("signature %q is not %d hex-encoded bytes", t.Hex, format.SignatureSize)
@@ -74,13 +77,13 @@ func parseSignatureText(t host.SignatureText) (format.Signature, error) {
 // databases and logs do not all start with ESE headers gets no ESE section,
 // and the reason becomes a warning.
 type eseCollector struct {
-	info    host.ESEInfo
+	info    Info
 	dbs     int
 	logs    int
 	notESE  error
 	signLog *format.Signature
 
-	// What host.Verify needs of each database and log, gathered while they
+	// What backupset.Verify needs of each database and log, gathered while they
 	// stream (see write), so that check can judge the set before it is
 	// committed.
 	cur  streamedFile
@@ -107,7 +110,7 @@ type streamedFile struct {
 	written int64
 }
 
-// Write implements host.Collector: it takes the chunk of the streamed file
+// Write implements backupset.Collector: it takes the chunk of the streamed file
 // at offset off (chunks come in order; offset 0 starts a new file).
 // Databases keep their ends, logs their whole content, for the checks.
 func (c *eseCollector) Write(role protocol.Role, off int64, data []byte) {
@@ -150,7 +153,7 @@ func (c *eseCollector) Write(role protocol.Role, off int64, data []byte) {
 // as the stream of its two header snapshots, one blank data page and its
 // trailer: its pages were verified by the plugin as it read them, and the
 // header and trailer checks do not depend on the pages between.
-func (c *eseCollector) observe(f *host.ManifestFile) {
+func (c *eseCollector) observe(f *backupset.ManifestFile) {
 	sf := &c.cur
 	if sf.role != f.Role || sf.written != f.Size {
 		return // not seen through write (a caller without the hook)
@@ -190,21 +193,21 @@ func (c *eseCollector) keep(name string, v *eseVerdict) {
 	c.seen[name] = v
 }
 
-// Check implements host.Collector: it applies Verify's checks of a set
+// Check implements backupset.Collector: it applies Verify's checks of a set
 // (CheckSet: every database's header snapshots and trailer, every log, the
 // generations the manifest and the databases need, one chain of one log
 // stream) to the set described by m as it was streamed, so that a backup
 // fails, before its manifest is committed, exactly where the set would not
 // verify, and with the errors Verify would report. Page deltas are judged
-// on the whole databases that streamed through the host.
-func (c *eseCollector) Check(ctx context.Context, m *host.Manifest) error {
-	if m.ESE == nil {
+// on the whole databases that streamed through the backupset.
+func (c *eseCollector) Check(ctx context.Context, m *backupset.Manifest) error {
+	if InfoOf(m) == nil {
 		return nil
 	}
-	rep := &host.VerifyReport{Manifest: m}
+	rep := &backupset.VerifyReport{Manifest: m}
 	verdicts := map[string]any{}
 	for _, f := range m.Files {
-		rep.Files = append(rep.Files, host.FileReport{Name: f.Name, Role: f.Role, Size: f.Size, SHA256: f.SHA256, OK: true})
+		rep.Files = append(rep.Files, backupset.FileReport{Name: f.Name, Role: f.Role, Size: f.Size, SHA256: f.SHA256, OK: true})
 		if v := c.seen[f.Name]; v != nil {
 			verdicts[f.Name] = v
 		}
@@ -255,9 +258,9 @@ func (s sparseStream) ReadAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
-// FileDone implements host.Collector: it reads the header at the start of file
+// FileDone implements backupset.Collector: it reads the header at the start of file
 // f and fills in f's page size and generation when the plugin left them 0.
-func (c *eseCollector) FileDone(f *host.ManifestFile) {
+func (c *eseCollector) FileDone(f *backupset.ManifestFile) {
 	if c.notESE != nil {
 		return
 	}
@@ -282,7 +285,7 @@ func (c *eseCollector) FileDone(f *host.ManifestFile) {
 			s := h.SignLog
 			c.signLog = &s
 		}
-		c.info.Databases = append(c.info.Databases, host.ESEDatabase{
+		c.info.Databases = append(c.info.Databases, Database{
 			Name:         f.Name,
 			SignDb:       signatureText(h.SignDb),
 			SignLog:      signatureText(h.SignLog),
@@ -307,7 +310,7 @@ func (c *eseCollector) FileDone(f *host.ManifestFile) {
 		}
 		if c.logs == 0 {
 			// The logs define the stream; a database's copy of signLog is
-			// checked against them by host.Verify.
+			// checked against them by backupset.Verify.
 			s := h.SignLog
 			c.signLog = &s
 		}
@@ -327,10 +330,10 @@ func (c *eseCollector) FileDone(f *host.ManifestFile) {
 	c.observe(f)
 }
 
-// Finish implements host.Collector: it sets the ESE section of m, or leaves it
+// Finish implements backupset.Collector: it sets the ESE section of m, or leaves it
 // nil with the reason the set is not an ESE set (nil reason when it simply
 // has no databases or logs).
-func (c *eseCollector) Finish(m *host.Manifest) error {
+func (c *eseCollector) Finish(m *backupset.Manifest) error {
 	if c.notESE != nil {
 		return fmt.Errorf("the manifest has no ESE metadata: %w", c.notESE)
 	}
@@ -342,7 +345,7 @@ func (c *eseCollector) Finish(m *host.Manifest) error {
 		st := signatureText(*c.signLog)
 		info.SignLog = &st
 	}
-	m.ESE = &info
+	m.SetSection(Kind, &info)
 	return nil
 }
 
@@ -385,7 +388,7 @@ func checkESEFile(ctx context.Context, r io.ReaderAt, size int64, name string, r
 	return o, nil
 }
 
-// Sniff implements host.Format: a tar entry that starts with a database or a
+// Sniff implements backupset.Format: a tar entry that starts with a database or a
 // log header is checked; any other gets the verdict of a file that is
 // neither.
 func (eseFormat) Sniff(name string, head []byte) (bool, any) {
@@ -399,7 +402,7 @@ func (eseFormat) Sniff(name string, head []byte) (bool, any) {
 	}
 }
 
-// CheckFile implements host.Format: databases and logs get their ESE check,
+// CheckFile implements backupset.Format: databases and logs get their ESE check,
 // other files none.
 func (eseFormat) CheckFile(ctx context.Context, r io.ReaderAt, size int64, name string, role protocol.Role) (any, error) {
 	if role != protocol.RoleUnspecified && role != protocol.RoleDatabase && role != protocol.RoleLog {
@@ -412,11 +415,13 @@ func (eseFormat) CheckFile(ctx context.Context, r io.ReaderAt, size int64, name 
 	return v, nil
 }
 
-// CheckSet implements host.Format: each database's and log's verdict, what the
+// CheckSet implements backupset.Format: each database's and log's verdict, what the
 // manifest says against the files' headers (checkManifestMeaning), and the
 // set as a whole (checkESESet).
-func (eseFormat) CheckSet(ctx context.Context, rep *host.VerifyReport, verdicts map[string]any) []error {
+func (eseFormat) CheckSet(ctx context.Context, rep *backupset.VerifyReport, verdicts map[string]any) []error {
 	m := rep.Manifest
+	r := &Report{}
+	rep.Details = r
 	var problems []error
 	var links []format.ChainLink
 	seen := map[string]*eseVerdict{}
@@ -437,7 +442,7 @@ func (eseFormat) CheckSet(ctx context.Context, rep *host.VerifyReport, verdicts 
 				rep.Files[i].OK = false
 				break
 			}
-			rep.Databases = append(rep.Databases, host.DatabaseReport{
+			r.Databases = append(r.Databases, DatabaseReport{
 				Name: f.Name, PageSize: v.db.PageSize, Pages: v.db.Pages,
 				OKPages: v.db.Tally.OK, Uninitialized: v.db.Tally.Uninitialized,
 				GenLow: v.db.Header.BKInfoFullCur.GenLow, GenHigh: v.db.Trailer.BKInfo.GenHigh,
@@ -461,8 +466,8 @@ func (eseFormat) CheckSet(ctx context.Context, rep *host.VerifyReport, verdicts 
 
 // checkESESet checks the databases and logs of an ESE set together: one
 // log stream, every needed generation present, one chain.
-func checkESESet(rep *host.VerifyReport, seen map[string]*eseVerdict, links []format.ChainLink, logsOK bool) []error {
-	m := rep.Manifest
+func checkESESet(rep *backupset.VerifyReport, seen map[string]*eseVerdict, links []format.ChainLink, logsOK bool) []error {
+	m, r := rep.Manifest, ReportOf(rep)
 	var problems []error
 	fail := func(code ese.Code, file string, format string, args ...any) {
 		problems = append(problems, &ese.Error{Code: code, Op: opVerifySet, File: file, Err: fmt.Errorf(format, args...)})
@@ -471,7 +476,7 @@ func checkESESet(rep *host.VerifyReport, seen map[string]*eseVerdict, links []fo
 	// The log stream: the databases' signLog, else the manifest's.
 	var signLog *format.Signature
 	signFrom := ""
-	for _, d := range rep.Databases {
+	for _, d := range r.Databases {
 		s := seen[d.Name].db.Header.SignLog
 		if signLog == nil {
 			signLog, signFrom = &s, d.Name
@@ -479,13 +484,13 @@ func checkESESet(rep *host.VerifyReport, seen map[string]*eseVerdict, links []fo
 			fail(ese.ErrDatabaseLogSetMismatch, d.Name, "log signature %s, %s has %s", s, signFrom, *signLog)
 		}
 	}
-	if m.ESE.SignLog != nil {
-		want, err := parseSignatureText(*m.ESE.SignLog)
+	if InfoOf(m).SignLog != nil {
+		want, err := parseSignatureText(*InfoOf(m).SignLog)
 		switch {
 		case err != nil:
 			problems = append(problems, fmt.Errorf("manifest: sign_log: %w", err))
 		case signLog == nil:
-			signLog, signFrom = &want, host.ManifestName
+			signLog, signFrom = &want, backupset.ManifestName
 		case *signLog != want:
 			fail(ese.ErrDatabaseLogSetMismatch, signFrom, "log signature %s, the manifest says %s", *signLog, want)
 		}
@@ -498,9 +503,9 @@ func checkESESet(rep *host.VerifyReport, seen map[string]*eseVerdict, links []fo
 	for _, l := range links {
 		have[l.Check.Header.Generation] = true
 	}
-	rep.Logs = len(links)
+	r.Logs = len(links)
 	if len(links) > 0 {
-		rep.GenLow, rep.GenHigh = links[0].Check.Header.Generation, links[len(links)-1].Check.Header.Generation
+		r.GenLow, r.GenHigh = links[0].Check.Header.Generation, links[len(links)-1].Check.Header.Generation
 	}
 	// Generations the set must hold: the manifest's range and each
 	// database's range. Only judged when every log verified, so that a
@@ -521,13 +526,13 @@ func checkESESet(rep *host.VerifyReport, seen map[string]*eseVerdict, links []fo
 				fail(ese.ErrMissingLogFile, who, "log generations %#x to %#x are needed, missing %s", lo, hi, strings.Join(missing, ", "))
 			}
 		}
-		need(m.ESE.GenLow, m.ESE.GenHigh, host.ManifestName)
-		for _, d := range rep.Databases {
+		need(InfoOf(m).GenLow, InfoOf(m).GenHigh, backupset.ManifestName)
+		for _, d := range r.Databases {
 			need(d.GenLow, d.GenHigh, d.Name)
 		}
-		if len(links) > 0 && (rep.GenLow != m.ESE.GenLow || rep.GenHigh != m.ESE.GenHigh) {
-			fail(ese.ErrInvalidLogSequence, host.ManifestName, "the set's logs span generations %#x to %#x, the manifest says %#x to %#x",
-				rep.GenLow, rep.GenHigh, m.ESE.GenLow, m.ESE.GenHigh)
+		if len(links) > 0 && (r.GenLow != InfoOf(m).GenLow || r.GenHigh != InfoOf(m).GenHigh) {
+			fail(ese.ErrInvalidLogSequence, backupset.ManifestName, "the set's logs span generations %#x to %#x, the manifest says %#x to %#x",
+				r.GenLow, r.GenHigh, InfoOf(m).GenLow, InfoOf(m).GenHigh)
 		}
 		if err := format.CheckChain(links, signLog); err != nil {
 			problems = append(problems, err)
@@ -538,7 +543,7 @@ func checkESESet(rep *host.VerifyReport, seen map[string]*eseVerdict, links []fo
 
 // missingLogNamer returns a function naming generation g as the set's logs
 // are named (base name, extension, digits), or as a bare generation.
-func missingLogNamer(m *host.Manifest, links []format.ChainLink) func(uint32) string {
+func missingLogNamer(m *backupset.Manifest, links []format.ChainLink) func(uint32) string {
 	for _, l := range links {
 		if ln, ok := format.ParseLogName(l.Name); ok && ln.Kind == format.LogArchived {
 			return func(g uint32) string {
@@ -546,9 +551,9 @@ func missingLogNamer(m *host.Manifest, links []format.ChainLink) func(uint32) st
 			}
 		}
 	}
-	if m.ESE.BaseName != "" {
+	if InfoOf(m).BaseName != "" {
 		return func(g uint32) string {
-			return fmt.Sprintf("%#x (%s)", g, format.LogFileName(m.ESE.BaseName, g, ".log", false))
+			return fmt.Sprintf("%#x (%s)", g, format.LogFileName(InfoOf(m).BaseName, g, ".log", false))
 		}
 	}
 	return func(g uint32) string { return fmt.Sprintf("%#x", g) }
@@ -562,17 +567,17 @@ func missingLogNamer(m *host.Manifest, links []format.ChainLink) func(uint32) st
 // log base name, and for every database its signature, log signature,
 // backup generation and state. Files that failed their own ESE check are
 // skipped here: their damage is already reported.
-func checkManifestMeaning(m *host.Manifest, seen map[string]*eseVerdict) []error {
+func checkManifestMeaning(m *backupset.Manifest, seen map[string]*eseVerdict) []error {
 	var problems []error
 	bad := func(name, format string, args ...any) {
-		problems = append(problems, fmt.Errorf("%s: %w: %s", name, host.ErrManifestMismatch, fmt.Sprintf(format, args...)))
+		problems = append(problems, fmt.Errorf("%s: %w: %s", name, backupset.ErrManifestMismatch, fmt.Sprintf(format, args...)))
 	}
 	dbs := 0
 	headPageSize := 0 // the page size of the first file with a header, as Backup records it
 	var dbFiles []string
 	for _, f := range m.Files {
-		if f.OriginalName != "" && !host.NameFits(f.Name, f.OriginalName) {
-			bad(f.Name, "the original name %q has the base name %q", f.OriginalName, host.BaseName(f.OriginalName))
+		if f.OriginalName != "" && !backupset.NameFits(f.Name, f.OriginalName) {
+			bad(f.Name, "the original name %q has the base name %q", f.OriginalName, backupset.BaseName(f.OriginalName))
 		}
 		o := seen[f.Name]
 		switch f.Role {
@@ -592,8 +597,8 @@ func checkManifestMeaning(m *host.Manifest, seen map[string]*eseVerdict) []error
 			ln, named := format.ParseLogName(f.Name)
 			if !named || ln.Kind != format.LogArchived {
 				bad(f.Name, "a log of a backup set is named for its generation (<base>XXXXX.log)")
-			} else if m.ESE.BaseName != "" && !strings.EqualFold(ln.Base, m.ESE.BaseName) {
-				bad(f.Name, "the manifest says log base name %q", m.ESE.BaseName)
+			} else if InfoOf(m).BaseName != "" && !strings.EqualFold(ln.Base, InfoOf(m).BaseName) {
+				bad(f.Name, "the manifest says log base name %q", InfoOf(m).BaseName)
 			}
 			if o == nil || o.logErr != nil {
 				continue
@@ -616,27 +621,27 @@ func checkManifestMeaning(m *host.Manifest, seen map[string]*eseVerdict) []error
 	switch m.Kind {
 	case protocol.KindFull, protocol.KindCopy:
 		if dbs == 0 {
-			bad(host.ManifestName, "a %s backup streams the databases, the set holds none", m.Kind)
+			bad(backupset.ManifestName, "a %s backup streams the databases, the set holds none", m.Kind)
 		}
 	case protocol.KindIncremental, protocol.KindDifferential:
 		if dbs > 0 {
-			bad(host.ManifestName, "an %s backup streams logs only, the set holds %d database(s)", m.Kind, dbs)
+			bad(backupset.ManifestName, "an %s backup streams logs only, the set holds %d database(s)", m.Kind, dbs)
 		}
 	}
-	if headPageSize != 0 && m.ESE.PageSize != headPageSize {
-		bad(host.ManifestName, "ese.page_size is %d, the files' headers say %d", m.ESE.PageSize, headPageSize)
+	if headPageSize != 0 && InfoOf(m).PageSize != headPageSize {
+		bad(backupset.ManifestName, "ese.page_size is %d, the files' headers say %d", InfoOf(m).PageSize, headPageSize)
 	}
 
 	// The ESE section's databases are the set's databases, in order, and
 	// say what their header snapshots say.
 	var eseNames []string
-	for _, d := range m.ESE.Databases {
+	for _, d := range InfoOf(m).Databases {
 		eseNames = append(eseNames, d.Name)
 	}
 	if !slices.Equal(eseNames, dbFiles) {
-		bad(host.ManifestName, "ese.databases lists %q, the set's databases are %q", eseNames, dbFiles)
+		bad(backupset.ManifestName, "ese.databases lists %q, the set's databases are %q", eseNames, dbFiles)
 	}
-	for _, d := range m.ESE.Databases {
+	for _, d := range InfoOf(m).Databases {
 		o := seen[d.Name]
 		if o == nil || o.dbErr != nil || o.db == nil {
 			continue
@@ -644,7 +649,7 @@ func checkManifestMeaning(m *host.Manifest, seen map[string]*eseVerdict) []error
 		h := o.db.Header
 		for _, sig := range []struct {
 			what string
-			text host.SignatureText
+			text SignatureText
 			have format.Signature
 		}{{"sign_db", d.SignDb, h.SignDb}, {"sign_log", d.SignLog, h.SignLog}} {
 			want, err := parseSignatureText(sig.text)

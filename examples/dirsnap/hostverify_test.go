@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/examples/dirsnap"
 	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/protocol"
@@ -13,17 +14,17 @@ import (
 )
 
 // TestHostVerifiesByHashesAlone backs a dirsnap source up through
-// host.Backup and verifies the set with host.Verify in a binary that
+// host.Backup and verifies the set with backupset.Verify in a binary that
 // registers no set format (this test links no ESE code): the set has no
 // format section and verifies by sizes and hashes, and a changed byte is
 // a checksum mismatch.
 func TestHostVerifiesByHashesAlone(t *testing.T) {
-	if f, ok := host.LookupFormat(host.FormatESE); ok {
+	if f, ok := backupset.LookupFormat("ese"); ok {
 		t.Fatalf("the ESE format %T is registered in a test that must not link it", f)
 	}
 	src, want := sourceDir(t, map[string]int{"notes.txt": 5000, "photo.jpg": 70000, "empty": 0})
 	setDir := filepath.Join(t.TempDir(), "set")
-	sink, err := host.NewDirSink(setDir)
+	sink, err := backupset.NewDirSink(setDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,15 +33,15 @@ func TestHostVerifiesByHashesAlone(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Backup: %v", err)
 	}
-	if res.Manifest.ESE != nil || host.SetFormat(res.Manifest) != "" {
-		t.Fatalf("a dirsnap set names format %q: %+v", host.SetFormat(res.Manifest), res.Manifest.ESE)
+	if len(res.Manifest.Sections) != 0 || backupset.SetFormat(res.Manifest) != "" {
+		t.Fatalf("a dirsnap set names format %q: %+v", backupset.SetFormat(res.Manifest), res.Manifest.Sections)
 	}
-	rep, err := host.Verify(t.Context(), setDir)
+	rep, err := backupset.Verify(t.Context(), setDir)
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
-	if len(rep.Files) != len(want) || len(rep.Databases) != 0 || rep.Logs != 0 {
-		t.Fatalf("report %+v, want %d files checked by hash and no ESE part", rep, len(want))
+	if len(rep.Files) != len(want) || rep.Details != nil {
+		t.Fatalf("report %+v, want %d files checked by hash and no format details", rep, len(want))
 	}
 	for _, fr := range rep.Files {
 		if !fr.OK || fr.Size != int64(len(want[fr.Name])) {
@@ -57,7 +58,7 @@ func TestHostVerifiesByHashesAlone(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := host.Verify(t.Context(), setDir); !errors.Is(err, host.ErrChecksumMismatch) {
+	if _, err := backupset.Verify(t.Context(), setDir); !errors.Is(err, backupset.ErrChecksumMismatch) {
 		t.Fatalf("Verify of a changed file: %v, want ErrChecksumMismatch", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/ese"
 	_ "github.com/esesnap/esesnap/ese/eseset" // verifies ESE sets: pages, logs, the log chain
 	"github.com/esesnap/esesnap/host"
@@ -57,7 +58,7 @@ func run(pluginPath, sourceDir, setDir string, kind protocol.Kind) error {
 	ctx, stop := host.HandleSignals(context.Background(), client.Kill)
 	defer stop()
 
-	sink, err := host.NewDirSink(setDir)
+	sink, err := backupset.NewDirSink(setDir)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/esesnap/esesnap/host"
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/protocol"
 )
 
@@ -45,7 +45,7 @@ func TestRunWithDirsnap(t *testing.T) {
 			t.Fatalf("%s in the set: %d bytes, %v; want %d bytes", name, len(got), err, len(data))
 		}
 	}
-	if _, err := os.Stat(filepath.Join(set, host.ManifestName)); err != nil {
+	if _, err := os.Stat(filepath.Join(set, backupset.ManifestName)); err != nil {
 		t.Fatalf("the set has no manifest: %v", err)
 	}
 	// An incremental backup is refused before a session begins.

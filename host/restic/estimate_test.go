@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/esesnap/esesnap/host"
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/restic/chunker"
 )
 
@@ -161,7 +161,7 @@ func TestEstimateMatchesResticDataAdded(t *testing.T) {
 			name string
 			data []byte
 		}{{"db.edb", db}, {"edb00001.log", logs}} {
-			w, err := s.Create(host.Entry{Name: f.name, Size: int64(len(f.data)), ModTime: mod})
+			w, err := s.Create(backupset.Entry{Name: f.name, Size: int64(len(f.data)), ModTime: mod})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -369,7 +369,7 @@ func estimateBackup(t *testing.T, o Options, data []byte) *Sink {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := s.Create(host.Entry{Name: "db.edb", Size: int64(len(data))})
+	w, err := s.Create(backupset.Entry{Name: "db.edb", Size: int64(len(data))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -449,7 +449,7 @@ func TestBlobCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := s.Create(host.Entry{Name: "db.edb", Size: int64(len(data))})
+	w, err := s.Create(backupset.Entry{Name: "db.edb", Size: int64(len(data))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,10 +8,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/esesnap/esesnap/host"
+	"github.com/esesnap/esesnap/backupset"
 )
 
-// Sink is a host.Sink that streams the backup set as a tar into
+// Sink is a backupset.Sink that streams the backup set as a tar into
 // `restic backup --stdin`. Commit returns only after restic exited 0 and
 // reported the snapshot id, so the plugin records the backup and truncates
 // logs only once the snapshot exists. Abort kills restic before closing its
@@ -22,7 +22,7 @@ import (
 type Sink struct {
 	opts Options
 	run  *Backup
-	tar  *host.TarSink
+	tar  *backupset.TarSink
 	prep *estimatePrep // nil without WithEstimate
 
 	Summary  *Summary  // set by a successful Commit
@@ -33,7 +33,7 @@ type Sink struct {
 	EstimateErr error
 }
 
-var _ host.Sink = (*Sink)(nil)
+var _ backupset.Sink = (*Sink)(nil)
 
 // SinkOption configures NewSink.
 type SinkOption func(*sinkOptions)
@@ -79,12 +79,12 @@ func NewSink(ctx context.Context, o Options, b BackupOptions, opts ...SinkOption
 	if s.prep != nil {
 		w = &estimatingWriter{ctx: ctx, prep: s.prep, restic: w}
 	}
-	s.tar = host.NewTarSink(w)
+	s.tar = backupset.NewTarSink(w)
 	return s, nil
 }
 
 // Create starts the next file of the tar stream.
-func (s *Sink) Create(e host.Entry) (io.WriteCloser, error) {
+func (s *Sink) Create(e backupset.Entry) (io.WriteCloser, error) {
 	if s.prep != nil {
 		s.prep.mark(e.Name)
 	}
@@ -95,7 +95,7 @@ func (s *Sink) Create(e host.Entry) (io.WriteCloser, error) {
 // waits for the snapshot.
 func (s *Sink) Commit(ctx context.Context, manifest []byte, modTime time.Time) error {
 	if s.prep != nil {
-		s.prep.mark(host.ManifestName)
+		s.prep.mark(backupset.ManifestName)
 	}
 	if err := s.tar.Commit(ctx, manifest, modTime); err != nil {
 		s.run.Kill()

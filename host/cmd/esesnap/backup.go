@@ -12,7 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/ese"
+	"github.com/esesnap/esesnap/ese/eseset"
 	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/host/restic"
 	"github.com/esesnap/esesnap/internal/durable"
@@ -74,25 +76,25 @@ anything is backed up.`,
 
 // backupSummary is what `backup --json` prints.
 type backupSummary struct {
-	OK            bool              `json:"ok"`
-	Kind          string            `json:"kind"`
-	Set           string            `json:"set"`
-	Files         int               `json:"files"`
-	Bytes         int64             `json:"bytes"`
-	Pages         int64             `json:"verified_pages"`
-	GenLow        uint32            `json:"gen_low,omitempty"`
-	GenHigh       uint32            `json:"gen_high,omitempty"`
-	BaseName      string            `json:"base_name,omitempty"`
-	Recorded      string            `json:"recorded,omitempty"`
-	TruncatedLogs []string          `json:"truncated_logs"`
-	Warnings      []string          `json:"warnings"`
-	Stored        bool              `json:"stored"`
-	EndFailure    []string          `json:"end_failure,omitempty"`
-	Restic        *resticSummary    `json:"restic,omitempty"`
-	Manifest      *host.Manifest    `json:"manifest,omitempty"`
-	Error         *errorJSON        `json:"error,omitempty"`
-	Elapsed       float64           `json:"elapsed_seconds"`
-	Extra         map[string]string `json:"extra,omitempty"`
+	OK            bool                `json:"ok"`
+	Kind          string              `json:"kind"`
+	Set           string              `json:"set"`
+	Files         int                 `json:"files"`
+	Bytes         int64               `json:"bytes"`
+	Pages         int64               `json:"verified_pages"`
+	GenLow        uint32              `json:"gen_low,omitempty"`
+	GenHigh       uint32              `json:"gen_high,omitempty"`
+	BaseName      string              `json:"base_name,omitempty"`
+	Recorded      string              `json:"recorded,omitempty"`
+	TruncatedLogs []string            `json:"truncated_logs"`
+	Warnings      []string            `json:"warnings"`
+	Stored        bool                `json:"stored"`
+	EndFailure    []string            `json:"end_failure,omitempty"`
+	Restic        *resticSummary      `json:"restic,omitempty"`
+	Manifest      *backupset.Manifest `json:"manifest,omitempty"`
+	Error         *errorJSON          `json:"error,omitempty"`
+	Elapsed       float64             `json:"elapsed_seconds"`
+	Extra         map[string]string   `json:"extra,omitempty"`
 }
 
 func runBackup(cmd *cobra.Command, f *backupFlags) error {
@@ -290,14 +292,14 @@ func summarize(res *host.Result, kind protocol.Kind, set string, start time.Time
 		sum.Files++
 		sum.Bytes += mf.Size
 		ps := mf.PageSize
-		if ps == 0 && res.Manifest.ESE != nil {
-			ps = res.Manifest.ESE.PageSize
+		if info := eseset.InfoOf(res.Manifest); ps == 0 && info != nil {
+			ps = info.PageSize
 		}
 		if mf.Role == protocol.RoleDatabase && ps > 0 {
 			sum.Pages += mf.Size / int64(ps)
 		}
 	}
-	if e := res.Manifest.ESE; e != nil {
+	if e := eseset.InfoOf(res.Manifest); e != nil {
 		sum.GenLow, sum.GenHigh, sum.BaseName = e.GenLow, e.GenHigh, e.BaseName
 	}
 	if res.End.LogRange().GenHigh != 0 {
@@ -345,7 +347,7 @@ func newByPart(parts []restic.PartEstimate) string {
 		case p.NewBytes == 0:
 		case strings.HasSuffix(strings.ToLower(p.Name), ".log"):
 			logs += p.NewBytes
-		case p.Name == host.ManifestName || strings.HasSuffix(strings.ToLower(p.Name), ".chk") || p.Name == "":
+		case p.Name == backupset.ManifestName || strings.HasSuffix(strings.ToLower(p.Name), ".chk") || p.Name == "":
 			other += p.NewBytes
 		default:
 			out = append(out, p.Name+" "+byteSize(p.NewBytes))
@@ -366,7 +368,7 @@ func newByPart(parts []restic.PartEstimate) string {
 func baseNames(paths []string) []string {
 	out := make([]string, len(paths))
 	for i, p := range paths {
-		out[i] = host.BaseName(p)
+		out[i] = backupset.BaseName(p)
 	}
 	return out
 }
@@ -386,14 +388,14 @@ func byteSize(n int64) string {
 
 // openSink opens the sink the flags choose. closeSink(ok) finishes what
 // the sink holds outside the set (the tar file), removing it when !ok.
-func (f *backupFlags) openSink(ctx context.Context, cmd *cobra.Command, stdout io.Writer, kind protocol.Kind) (host.Sink, string, func(ok bool) error, error) {
+func (f *backupFlags) openSink(ctx context.Context, cmd *cobra.Command, stdout io.Writer, kind protocol.Kind) (backupset.Sink, string, func(ok bool) error, error) {
 	noop := func(bool) error { return nil }
 	switch {
 	case f.out != "":
-		s, err := host.NewDirSink(f.out)
+		s, err := backupset.NewDirSink(f.out)
 		return s, f.out, noop, err
 	case f.tar == "-":
-		return host.NewTarSink(stdout), "stdout (tar)", noop, nil
+		return backupset.NewTarSink(stdout), "stdout (tar)", noop, nil
 	case f.tar != "":
 		// A new regular file, never an existing one; devices and pipes
 		// (/dev/null, a FIFO read by another tool) are written as they are.
@@ -421,7 +423,7 @@ func (f *backupFlags) openSink(ctx context.Context, cmd *cobra.Command, stdout i
 			}
 			return err
 		}
-		return host.NewTarSink(file), f.tar, closeFile, nil
+		return backupset.NewTarSink(file), f.tar, closeFile, nil
 	default:
 		return f.resticCfg.sink(ctx, cmd, kind, f.source)
 	}

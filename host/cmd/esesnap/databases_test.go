@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/format"
-	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/internal/samples"
 	"github.com/esesnap/esesnap/protocol"
 )
@@ -100,7 +100,7 @@ func TestBackupRestoreSubdirectoryDatabase(t *testing.T) {
 	})
 
 	out, m := backupWithManifest(t, src)
-	var dbFile *host.ManifestFile
+	var dbFile *backupset.ManifestFile
 	for i := range m.Files {
 		if m.Files[i].Role == protocol.RoleDatabase {
 			dbFile = &m.Files[i]
@@ -189,18 +189,18 @@ func editCurrentLog(t *testing.T, src string, edit func(h *format.LogHeader)) {
 
 // backupWithManifest backs src up through the plugin double into a new
 // directory set, which must succeed, and returns the set and its manifest.
-func backupWithManifest(t *testing.T, src string) (string, host.Manifest) {
+func backupWithManifest(t *testing.T, src string) (string, backupset.Manifest) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "set")
 	_, stderr, code := cli(t, "backup", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--source", src, "--out", out)
 	if code != ExitOK {
 		t.Fatalf("backup: exit %d:\n%s", code, stderr)
 	}
-	mb, err := os.ReadFile(filepath.Join(out, host.ManifestName))
+	mb, err := os.ReadFile(filepath.Join(out, backupset.ManifestName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m host.Manifest
+	var m backupset.Manifest
 	if err := json.Unmarshal(mb, &m); err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/esesnap/esesnap/host"
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/host/restic"
 	"github.com/esesnap/esesnap/internal/durable"
 	"github.com/esesnap/esesnap/protocol"
@@ -32,7 +32,7 @@ type deltaCache struct {
 	RepoID  string
 	Source  string
 	Base    string // restic snapshot id of the base set
-	Indexes map[string]*host.BlockIndex
+	Indexes map[string]*backupset.BlockIndex
 }
 
 const deltaCacheVersion = 1
@@ -93,7 +93,7 @@ func (c *deltaCache) save(path string) error {
 // against the base snapshot when one is known, or whole (making this set
 // the new base) otherwise.
 type deltaResticSink struct {
-	*host.DeltaSink
+	*backupset.DeltaSink
 	rs        *restic.Sink
 	chain     string
 	cachePath string
@@ -208,7 +208,7 @@ func (r *resticFlags) deltaSink(ctx context.Context, o restic.Options, src proto
 		return nil, nil, err
 	}
 	s.rs, s.cfg = rs, cfg
-	s.DeltaSink = &host.DeltaSink{Sink: rs}
+	s.DeltaSink = &backupset.DeltaSink{Sink: rs}
 	if s.cache != nil {
 		s.DeltaSink.Base, s.DeltaSink.Bases = s.cache.Base, s.cache.Indexes
 	}

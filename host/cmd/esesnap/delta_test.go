@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/ese/synth"
-	"github.com/esesnap/esesnap/host"
 )
 
 // TestResticPageDelta: with --page-delta the first backup stores the
@@ -172,8 +172,8 @@ func TestResticPageDelta(t *testing.T) {
 
 func TestDeltaHints(t *testing.T) {
 	for _, err := range []error{
-		fmt.Errorf("verify: %w: the set stores x.edb as a page delta", host.ErrDeltaSet),
-		fmt.Errorf("snapshot 1234: rebuild x.edb: %w: base is not the file", host.ErrBadDelta),
+		fmt.Errorf("verify: %w: the set stores x.edb as a page delta", backupset.ErrDeltaSet),
+		fmt.Errorf("snapshot 1234: rebuild x.edb: %w: base is not the file", backupset.ErrBadDelta),
 	} {
 		if h := hintFor(err); !strings.Contains(h, "restore") {
 			t.Errorf("hint for %v: %q", err, h)

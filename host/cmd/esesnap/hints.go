@@ -4,8 +4,8 @@ import (
 	"errors"
 	"io/fs"
 
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/ese"
-	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/plugin"
 	"github.com/esesnap/esesnap/protocol"
 	"google.golang.org/grpc/codes"
@@ -70,11 +70,11 @@ func hintFor(err error) string {
 		return "the program given is not a working esesnap plugin; check --plugin and the plugin's log above"
 	case errors.Is(err, plugin.ErrChecksumMismatch):
 		return "the plugin binary is not the one pinned with --plugin-sha256; reinstall it or update the pin"
-	case errors.Is(err, host.ErrDeltaSet):
+	case errors.Is(err, backupset.ErrDeltaSet):
 		return "restore the set with 'esesnap restore --restic-repo', which rebuilds its databases from their base and verifies them"
 	case errors.Is(err, fs.ErrNotExist):
 		return "a path given does not exist: check the spelling, or that the set or source is where you think it is"
-	case errors.Is(err, host.ErrBadDelta):
+	case errors.Is(err, backupset.ErrBadDelta):
 		return "the page delta or its base snapshot does not match; restore an earlier snapshot whose base is intact, or a full backup without --page-delta"
 	}
 	return ""

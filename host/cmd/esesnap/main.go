@@ -12,10 +12,20 @@ import (
 
 	// The "ese" set format: backup records ESE metadata, verify checks
 	// every page, log and the log chain.
+	"github.com/esesnap/esesnap/ese"
 	_ "github.com/esesnap/esesnap/ese/eseset"
+	"github.com/esesnap/esesnap/protocol"
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 )
+
+// The "jet" error domain: a JET_err from the plugin process comes back as
+// *ese.Error (ese.FromRemote), so that errors.As and errors.Is see the
+// JET_err in what backup, verify and restore return, as with an
+// in-process plugin; the hints and exit codes are chosen from it.
+func init() {
+	protocol.RegisterDecoder(ese.Domain, ese.FromRemote)
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))

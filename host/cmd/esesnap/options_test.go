@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/esesnap/esesnap/host"
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/internal/samples"
 	"github.com/esesnap/esesnap/protocol"
 )
@@ -99,16 +99,16 @@ func TestBackupOptions(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &sum); err != nil || !sum.OK || sum.GenHigh == 0 {
 		t.Fatalf("summary %s: %v", stdout, err)
 	}
-	f, err := os.Open(filepath.Join(out, host.ManifestName))
+	f, err := os.Open(filepath.Join(out, backupset.ManifestName))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	m, err := host.ReadManifest(f)
+	m, err := backupset.ReadManifest(f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (host.SourceInfo{Location: src, Options: map[string]string{"log-dir": src, "writable": "false"}}); !reflect.DeepEqual(m.Source, want) {
+	if want := (backupset.SourceInfo{Location: src, Options: map[string]string{"log-dir": src, "writable": "false"}}); !reflect.DeepEqual(m.Source, want) {
 		t.Fatalf("manifest source %+v, want %+v", m.Source, want)
 	}
 }

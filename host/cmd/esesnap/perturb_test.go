@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/esesnap/esesnap/host"
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/internal/samples"
 )
 
@@ -74,7 +74,7 @@ func TestDamagedInstanceThroughCLI(t *testing.T) {
 						t.Errorf("stderr lacks %q:\n%s", w, stderr)
 					}
 				}
-				if _, err := os.Stat(filepath.Join(out, host.ManifestName)); !os.IsNotExist(err) {
+				if _, err := os.Stat(filepath.Join(out, backupset.ManifestName)); !os.IsNotExist(err) {
 					t.Fatalf("a failed backup left a manifest (%v)", err)
 				}
 				return

@@ -4,7 +4,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/esesnap/esesnap/host"
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/protocol"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -54,7 +54,7 @@ func (p *barProgress) FileBytes(name string, done int64) {
 	}
 }
 
-func (p *barProgress) FileDone(f host.ManifestFile) { p.finish() }
+func (p *barProgress) FileDone(f backupset.ManifestFile) { p.finish() }
 
 func (p *barProgress) finish() {
 	if p.bar != nil {

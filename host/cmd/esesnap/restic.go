@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/esesnap/esesnap/host"
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/host/restic"
 	"github.com/esesnap/esesnap/protocol"
 	"github.com/spf13/cobra"
@@ -80,7 +80,7 @@ func (s resticSink) resticSummary() *resticSummary {
 
 // sink starts `restic backup --stdin` for one set, tagged so that restore
 // can find the chain: esesnap, esesnap:kind=K, esesnap:chain=ID.
-func (r *resticFlags) sink(ctx context.Context, cmd *cobra.Command, kind protocol.Kind, src protocol.Source) (host.Sink, string, func(bool) error, error) {
+func (r *resticFlags) sink(ctx context.Context, cmd *cobra.Command, kind protocol.Kind, src protocol.Source) (backupset.Sink, string, func(bool) error, error) {
 	chain := r.chain
 	if chain == "" && (kind == protocol.KindFull || kind == protocol.KindCopy) {
 		var b [6]byte

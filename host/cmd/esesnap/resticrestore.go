@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/ese/eseset"
-	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/host/restic"
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
@@ -75,7 +75,7 @@ func chainFromRestic(cmd *cobra.Command, r *resticFlags, snapshot string, at tim
 		}
 		sets = append(sets, setDir)
 	}
-	return eseset.AssembleChain(ctx, sets, filepath.Join(dir, "chain"), host.Scratch())
+	return eseset.AssembleChain(ctx, sets, filepath.Join(dir, "chain"), backupset.Scratch())
 }
 
 // pickSnapshot chooses by id (prefix), "latest", or the latest at or before at.
@@ -107,8 +107,8 @@ func pickSnapshot(snaps []restic.Snapshot, id string, at time.Time) (restic.Snap
 // resolveDeltas rebuilds the databases a --page-delta set stores as page
 // deltas: it reads their base snapshot from restic (once, into basesDir),
 // applies the deltas and checks every rebuilt file against the manifest.
-func resolveDeltas(ctx context.Context, log hclog.Logger, o restic.Options, snaps []restic.Snapshot, m *host.Manifest, setDir, basesDir string) error {
-	_, err := host.ResolveDeltas(setDir, m, func(f host.ManifestFile) (string, error) {
+func resolveDeltas(ctx context.Context, log hclog.Logger, o restic.Options, snaps []restic.Snapshot, m *backupset.Manifest, setDir, basesDir string) error {
+	_, err := backupset.ResolveDeltas(setDir, m, func(f backupset.ManifestFile) (string, error) {
 		var base *restic.Snapshot
 		for i := range snaps {
 			if snaps[i].ID == f.Delta.Base {
@@ -119,7 +119,7 @@ func resolveDeltas(ctx context.Context, log hclog.Logger, o restic.Options, snap
 			return "", fmt.Errorf("base snapshot %.8s is not in the repository (was it forgotten? keep bases with --keep-tag esesnap:delta-base)", f.Delta.Base)
 		}
 		dir := filepath.Join(basesDir, base.ShortID)
-		if _, err := os.Stat(filepath.Join(dir, host.ManifestName)); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, backupset.ManifestName)); err != nil {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return "", err
 			}
@@ -134,10 +134,10 @@ func resolveDeltas(ctx context.Context, log hclog.Logger, o restic.Options, snap
 }
 
 // dumpInto streams one snapshot's tar through restic dump into dir.
-func dumpInto(ctx context.Context, o restic.Options, id, path, dir string) (*host.Manifest, error) {
-	var m *host.Manifest
+func dumpInto(ctx context.Context, o restic.Options, id, path, dir string) (*backupset.Manifest, error) {
+	var m *backupset.Manifest
 	err := restic.DumpWith(ctx, o, id, path, func(r io.Reader) (err error) {
-		m, err = host.ExtractTar(ctx, r, dir, host.Scratch())
+		m, err = backupset.ExtractTar(ctx, r, dir, backupset.Scratch())
 		return err
 	})
 	if err != nil {

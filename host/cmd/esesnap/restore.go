@@ -3,17 +3,19 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/ese/driver"
 	"github.com/esesnap/esesnap/ese/eseset"
 	"github.com/esesnap/esesnap/ese/format"
-	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/host/restic"
+	"github.com/esesnap/esesnap/internal/durable"
 	"github.com/esesnap/esesnap/protocol"
 	"github.com/spf13/cobra"
 )
@@ -66,7 +68,7 @@ restic dump, verifies every set, checks that the log generations are contiguous
 				return withCode(ExitError, err)
 			}
 			var setDir string
-			var m *host.Manifest
+			var m *backupset.Manifest
 			var err error
 			var li protocol.LogRange
 			sets := 1
@@ -99,7 +101,8 @@ restic dump, verifies every set, checks that the log generations are contiguous
 					scratch = append(scratch, tmp)
 				}
 				if err == nil {
-					li = protocol.LogRange{GenLow: m.ESE.GenLow, GenHigh: m.ESE.GenHigh, BaseName: m.ESE.BaseName}
+					e := eseset.InfoOf(m)
+					li = protocol.LogRange{GenLow: e.GenLow, GenHigh: e.GenHigh, BaseName: e.BaseName}
 				}
 			}
 			out := cmd.OutOrStdout()
@@ -193,7 +196,7 @@ type restoreSummary struct {
 // set itself, or for a tar its extraction under DIR/.esesnap-set, which it
 // also returns as scratch for the caller to remove (a leftover of a crashed
 // restore is removed first, never reused).
-func prepareSet(cmd *cobra.Command, set, to string) (dir string, m *host.Manifest, scratch string, err error) {
+func prepareSet(cmd *cobra.Command, set, to string) (dir string, m *backupset.Manifest, scratch string, err error) {
 	ctx := cmd.Context()
 	st, err := os.Stat(set)
 	if err != nil {
@@ -216,15 +219,15 @@ func prepareSet(cmd *cobra.Command, set, to string) (dir string, m *host.Manifes
 		defer f.Close()
 		// Scratch: the databases are moved into place and synced there,
 		// the logs copied (and synced) by the plugin.
-		if _, err := host.ExtractTar(ctx, f, dir, host.Scratch()); err != nil {
+		if _, err := backupset.ExtractTar(ctx, f, dir, backupset.Scratch()); err != nil {
 			return "", nil, scratch, fmt.Errorf("%s: %w", set, err)
 		}
 	}
-	rep, err := host.Verify(ctx, dir)
+	rep, err := backupset.Verify(ctx, dir)
 	if err != nil {
 		return "", nil, scratch, err
 	}
-	if rep.Manifest.ESE == nil {
+	if eseset.InfoOf(rep.Manifest) == nil {
 		return "", nil, scratch, errors.New("the set holds no ESE databases and logs")
 	}
 	abs, err := filepath.Abs(dir)
@@ -267,7 +270,7 @@ func newRestoreGuard(to, logDir, systemDir string) *restoreGuard {
 }
 
 // expect records the files staging m (logs li) may create.
-func (g *restoreGuard) expect(m *host.Manifest, li protocol.LogRange) {
+func (g *restoreGuard) expect(m *backupset.Manifest, li protocol.LogRange) {
 	add := func(p string) {
 		if _, known := g.files[p]; !known {
 			_, err := os.Lstat(p)
@@ -309,7 +312,7 @@ func (g *restoreGuard) undo() {
 // in to, synced, as ESE's JetExternalRestore expects of a backup program:
 // no second copy of a database of gigabytes, in time or in disk space. If
 // the plugin then refuses the restore, they are removed again.
-func stageRestore(cmd *cobra.Command, pf *pluginFlags, setDir string, m *host.Manifest, li protocol.LogRange, to, logDir, systemDir string, move bool) (protocol.RestoreResult, error) {
+func stageRestore(cmd *cobra.Command, pf *pluginFlags, setDir string, m *backupset.Manifest, li protocol.LogRange, to, logDir, systemDir string, move bool) (protocol.RestoreResult, error) {
 	client, err := pf.launch(cmd.Context(), cmd)
 	if err != nil {
 		return protocol.RestoreResult{}, err
@@ -332,7 +335,7 @@ func stageRestore(cmd *cobra.Command, pf *pluginFlags, setDir string, m *host.Ma
 				return protocol.RestoreResult{}, err
 			}
 			if move {
-				moved, err := host.MoveFile(src, dst)
+				moved, err := moveFile(src, dst)
 				if err != nil {
 					removeAll(placed)
 					return protocol.RestoreResult{}, err
@@ -360,7 +363,7 @@ func stageRestore(cmd *cobra.Command, pf *pluginFlags, setDir string, m *host.Ma
 // those directories, or whose relative path has a component a set name could
 // not have, goes to the top with its set name. A single database directly in
 // the instance directory keeps its name, as always.
-func restorePath(f host.ManifestFile, si host.SourceInfo) string {
+func restorePath(f backupset.ManifestFile, si backupset.SourceInfo) string {
 	orig := splitPath(f.OriginalName)
 	var best []string
 	src := si.Source()
@@ -384,7 +387,7 @@ func restorePath(f host.ManifestFile, si host.SourceInfo) string {
 		return f.Name
 	}
 	for _, c := range best {
-		if host.ValidateName(c) != nil {
+		if backupset.ValidateName(c) != nil {
 			return f.Name
 		}
 	}
@@ -401,4 +404,15 @@ func removeAll(paths []string) {
 	for _, p := range paths {
 		os.Remove(p)
 	}
+}
+
+// moveFile moves a restored file into place with durable.Move; an
+// existing dst is JET_errFileAlreadyExists (-1814), since a restore never
+// overwrites.
+func moveFile(src, dst string) (bool, error) {
+	moved, err := durable.Move(src, dst)
+	if errors.Is(err, fs.ErrExist) {
+		return false, &ese.Error{Code: ese.ErrFileAlreadyExists, Op: "restore", File: dst, Err: errors.New("already exists; nothing is overwritten")}
+	}
+	return moved, err
 }

@@ -15,9 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esesnap/esesnap/backupset"
+	"github.com/esesnap/esesnap/ese/eseset"
 	"github.com/esesnap/esesnap/ese/format"
 	"github.com/esesnap/esesnap/ese/synth"
-	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/internal/samples"
 	"github.com/esesnap/esesnap/protocol"
 )
@@ -73,9 +74,9 @@ func sameTree(t *testing.T, what, dir string, before map[string]string) {
 
 // readManifest reads the manifest of a set (directory or tar) that
 // verifies.
-func readManifest(t *testing.T, set string) *host.Manifest {
+func readManifest(t *testing.T, set string) *backupset.Manifest {
 	t.Helper()
-	rep, err := host.Verify(context.Background(), set)
+	rep, err := backupset.Verify(context.Background(), set)
 	if err != nil {
 		t.Fatalf("verify %s: %v", set, err)
 	}
@@ -85,7 +86,7 @@ func readManifest(t *testing.T, set string) *host.Manifest {
 // wantStaged checks that to holds exactly the set's databases and, under
 // logs/, its logs, byte for byte as the manifest recorded them, and no
 // scratch directory.
-func wantStaged(t *testing.T, m *host.Manifest, to string) {
+func wantStaged(t *testing.T, m *backupset.Manifest, to string) {
 	t.Helper()
 	want := map[string]string{".": "dir", "logs": "dir"}
 	for _, f := range m.Files {
@@ -118,8 +119,8 @@ func TestRestoreEverySample(t *testing.T) {
 				}
 			}
 			m := readManifest(t, dir)
-			if m.ESE == nil || m.ESE.GenLow == 0 {
-				t.Fatalf("no ESE section: %+v", m.ESE)
+			if eseset.InfoOf(m) == nil || eseset.InfoOf(m).GenLow == 0 {
+				t.Fatalf("no ESE section: %+v", eseset.InfoOf(m))
 			}
 			for _, set := range []string{dir, tarFile} {
 				if stdout, stderr, code := cli(t, "verify", set); code != ExitOK {
@@ -131,7 +132,7 @@ func TestRestoreEverySample(t *testing.T) {
 					t.Fatalf("restore %s: exit %d\n%s", set, code, stderr)
 				}
 				var sum restoreSummary
-				if err := json.Unmarshal([]byte(stdout), &sum); err != nil || !sum.OK || sum.GenLow != m.ESE.GenLow || sum.GenHigh != m.ESE.GenHigh {
+				if err := json.Unmarshal([]byte(stdout), &sum); err != nil || !sum.OK || sum.GenLow != eseset.InfoOf(m).GenLow || sum.GenHigh != eseset.InfoOf(m).GenHigh {
 					t.Fatalf("restore --json: %v %+v", err, sum)
 				}
 				wantStaged(t, readManifest(t, set), to)
@@ -401,7 +402,7 @@ func TestVerifyCommandManifestProblems(t *testing.T) {
 			if _, stderr, code := cli(t, append([]string{"backup", "--source", src, "--out", set}, pluginArgs("")...)...); code != ExitOK {
 				t.Fatalf("backup: exit %d\n%s", code, stderr)
 			}
-			p := filepath.Join(set, host.ManifestName)
+			p := filepath.Join(set, backupset.ManifestName)
 			b, _ := os.ReadFile(p)
 			edited := tc.edit(b)
 			if string(edited) == string(b) {

@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/esesnap/esesnap/host"
+	"github.com/esesnap/esesnap/backupset"
+	"github.com/esesnap/esesnap/ese/eseset"
 	"github.com/spf13/cobra"
 )
 
@@ -21,19 +22,19 @@ from gen_low to gen_high with the databases' log signature. Exit 1 when
 anything fails.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var rep *host.VerifyReport
+			var rep *backupset.VerifyReport
 			var err error
 			if args[0] == "-" {
-				rep, err = host.VerifyTar(cmd.Context(), cmd.InOrStdin())
+				rep, err = backupset.VerifyTar(cmd.Context(), cmd.InOrStdin())
 			} else {
-				rep, err = host.Verify(cmd.Context(), args[0])
+				rep, err = backupset.Verify(cmd.Context(), args[0])
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
 				v := struct {
-					OK     bool               `json:"ok"`
-					Report *host.VerifyReport `json:"report,omitempty"`
-					Error  *errorJSON         `json:"error,omitempty"`
+					OK     bool                    `json:"ok"`
+					Report *backupset.VerifyReport `json:"report,omitempty"`
+					Error  *errorJSON              `json:"error,omitempty"`
 				}{OK: err == nil, Report: rep}
 				if err != nil {
 					v.Error = toErrorJSON(err)
@@ -45,24 +46,29 @@ anything fails.`,
 				for _, e := range unjoin(err) {
 					log.Error("verify failed: " + e.Error())
 				}
-				if errors.Is(err, host.ErrTarTruncated) {
+				if errors.Is(err, backupset.ErrTarTruncated) {
 					log.Error("what to do: the tar file was cut short after its last entry (a copy or transfer that stopped early, a full disk); copy it again from where the backup wrote it, and do not restore from this one")
-				} else if errors.Is(err, host.ErrBadManifest) || errors.Is(err, host.ErrManifestMismatch) {
+				} else if errors.Is(err, backupset.ErrBadManifest) || errors.Is(err, backupset.ErrManifestMismatch) {
 					log.Error("what to do: the manifest does not describe these files as esesnap wrote them (edited, damaged, or from another set); do not restore from this set, use another backup")
-				} else if errors.Is(err, host.ErrIncomplete) {
+				} else if errors.Is(err, backupset.ErrIncomplete) {
 					log.Error("what to do: the set has no complete manifest: the backup that wrote it did not finish; do not restore from it")
 				} else if h := hintFor(err); h != "" {
 					log.Error("what to do: " + h)
 				}
 				code := ExitVerifyFailed
-				if rep == nil && !errors.Is(err, host.ErrIncomplete) && exitFor(err) == ExitError && !isSetError(err) {
+				if rep == nil && !errors.Is(err, backupset.ErrIncomplete) && exitFor(err) == ExitError && !isSetError(err) {
 					code = ExitError
 				}
 				return withCode(code, nil)
 			}
 			if !asJSON {
-				fmt.Fprintf(out, "verified %s: %d file(s), %d database(s) page by page, %d log(s) chained %d..%d; kind %s from %s\n",
-					rep.Path, len(rep.Files), len(rep.Databases), rep.Logs, rep.GenLow, rep.GenHigh, rep.Manifest.Kind, rep.Manifest.Started.Format("2006-01-02 15:04:05Z"))
+				if r := eseset.ReportOf(rep); r != nil {
+					fmt.Fprintf(out, "verified %s: %d file(s), %d database(s) page by page, %d log(s) chained %d..%d; kind %s from %s\n",
+						rep.Path, len(rep.Files), len(r.Databases), r.Logs, r.GenLow, r.GenHigh, rep.Manifest.Kind, rep.Manifest.Started.Format("2006-01-02 15:04:05Z"))
+				} else {
+					fmt.Fprintf(out, "verified %s: %d file(s) by size and SHA-256; kind %s from %s\n",
+						rep.Path, len(rep.Files), rep.Manifest.Kind, rep.Manifest.Started.Format("2006-01-02 15:04:05Z"))
+				}
 			}
 			return nil
 		},
@@ -73,7 +79,7 @@ anything fails.`,
 
 // isSetError reports whether err is a verdict on the set's content.
 func isSetError(err error) bool {
-	for _, target := range []error{host.ErrChecksumMismatch, host.ErrSizeMismatch, host.ErrMissingFile, host.ErrExtraFile, host.ErrIncomplete, host.ErrBadManifest, host.ErrManifestMismatch} {
+	for _, target := range []error{backupset.ErrChecksumMismatch, backupset.ErrSizeMismatch, backupset.ErrMissingFile, backupset.ErrExtraFile, backupset.ErrIncomplete, backupset.ErrBadManifest, backupset.ErrManifestMismatch} {
 		if errors.Is(err, target) {
 			return true
 		}

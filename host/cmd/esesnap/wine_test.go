@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/ese/format"
-	"github.com/esesnap/esesnap/host"
 	"github.com/esesnap/esesnap/internal/samples"
 	"github.com/esesnap/esesnap/internal/wine"
 )
@@ -69,7 +69,7 @@ func TestWindowsBuildUnderWine(t *testing.T) {
 		if out, code := winBackup(backend, winSet, writable[backend]...); code != ExitOK {
 			t.Fatalf("esesnap.exe backup under Wine (--backend %s): exit %d\n%s", backend, code, out)
 		}
-		if _, err := host.Verify(t.Context(), winSet); err != nil {
+		if _, err := backupset.Verify(t.Context(), winSet); err != nil {
 			t.Fatalf("the set the Windows build wrote (--backend %s) does not verify: %v", backend, err)
 		}
 		sameSet(t, backend, winSet, linSet)
@@ -140,7 +140,7 @@ func sameSet(t *testing.T, what, a, b string) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if e.Name() == host.ManifestName {
+		if e.Name() == backupset.ManifestName {
 			continue
 		}
 		x, errA := os.ReadFile(filepath.Join(a, e.Name()))

@@ -1,4 +1,4 @@
-package host
+package backupset
 
 import (
 	"archive/tar"
@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/internal/durable"
 	"github.com/esesnap/esesnap/protocol"
 )
@@ -267,17 +266,6 @@ func (s *DirSink) Abort() error {
 		return fmt.Errorf("abort backup set %s: %w", s.dir, err)
 	}
 	return nil
-}
-
-// MoveFile moves a restored file into place with durable.Move; an
-// existing dst is JET_errFileAlreadyExists (-1814), since a restore never
-// overwrites.
-func MoveFile(src, dst string) (bool, error) {
-	moved, err := durable.Move(src, dst)
-	if errors.Is(err, fs.ErrExist) {
-		return false, &ese.Error{Code: ese.ErrFileAlreadyExists, Op: "restore", File: dst, Err: errors.New("already exists; nothing is overwritten")}
-	}
-	return moved, err
 }
 
 // ---------------------------------------------------------------------------

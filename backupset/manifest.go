@@ -1,4 +1,4 @@
-package host
+package backupset
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"io"
 	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,9 +63,13 @@ type Manifest struct {
 	// Files lists the set's files in the order they were written:
 	// databases, then logs.
 	Files []ManifestFile `json:"files"`
-	// ESE holds what the ESE headers in the streamed files say; nil for a
-	// set whose files are not ESE databases and logs.
-	ESE *ESEInfo `json:"ese,omitempty"`
+	// Sections holds the set format's own part of the manifest (at most
+	// one), keyed by the format's kind, which is its key in the JSON
+	// object: an ESE set has "ese" (package ese/eseset). The value is the
+	// format's section type (Format.NewSection) for a registered kind and
+	// a json.RawMessage for a kind no package registered. A set without a
+	// section is checked by sizes and hashes alone.
+	Sections map[string]any `json:"-"`
 	// Complete is true in every manifest this package writes; a reader
 	// refuses a manifest without it.
 	Complete bool `json:"complete"`
@@ -113,9 +118,9 @@ func (s SourceInfo) Source() protocol.Source {
 	return src
 }
 
-// recordedSource is what a manifest records of src: the location and the
+// RecordSource is what a manifest records of src: the location and the
 // options info lists and does not mark Secret.
-func recordedSource(description string, src protocol.Source, info protocol.Info) SourceInfo {
+func RecordSource(description string, src protocol.Source, info protocol.Info) SourceInfo {
 	si := SourceInfo{Description: description, Location: src.Location}
 	for k, v := range src.Options {
 		if o, ok := info.Option(k); ok && !o.Secret {
@@ -151,48 +156,125 @@ type ManifestFile struct {
 	Delta *FileDelta `json:"delta,omitempty"`
 }
 
-// ESEInfo is what the ESE headers of the streamed files say about the set:
-// enough to restore it (base name and log range) and to check that its
-// databases and logs belong together (signatures).
-type ESEInfo struct {
-	// PageSize is the database page size.
-	PageSize int `json:"page_size"`
-	// BaseName is the three-character log base name, such as "edb".
-	BaseName string `json:"base_name,omitempty"`
-	// GenLow and GenHigh are the lowest and highest log generation in the
-	// set; every generation between them is present. Both are 0 when the
-	// set holds no logs.
-	GenLow  uint32 `json:"gen_low"`
-	GenHigh uint32 `json:"gen_high"`
-	// SignLog is the signature of the log stream.
-	SignLog *SignatureText `json:"sign_log,omitempty"`
-	// Databases describes each streamed database.
-	Databases []ESEDatabase `json:"databases,omitempty"`
+// Section returns the section of kind, nil when the manifest has none.
+func (m *Manifest) Section(kind string) any {
+	if m == nil {
+		return nil
+	}
+	return m.Sections[kind]
 }
 
-// ESEDatabase is what the header snapshot at the start of a streamed
-// database says.
-type ESEDatabase struct {
-	// Name is the database's file name in the set.
-	Name string `json:"name"`
-	// SignDb is the database's signature.
-	SignDb SignatureText `json:"sign_db"`
-	// SignLog is the signature of the log stream the database belongs to.
-	SignLog SignatureText `json:"sign_log"`
-	// BackupGenLow is bkinfoFullCur.genLow of the header snapshot: the
-	// first log generation a restore of this copy replays.
-	BackupGenLow uint32 `json:"backup_gen_low"`
-	// State is the database state the header recorded (e.g. "dirty
-	// shutdown"); a live database is dirty in a backup.
-	State string `json:"state,omitempty"`
+// SetSection makes v the manifest's section of kind, replacing any other:
+// a set has one format.
+func (m *Manifest) SetSection(kind string, v any) {
+	m.Sections = map[string]any{kind: v}
 }
 
-// SignatureText is an ESE signature in two forms: Hex, the 28 bytes as ESE
-// stores them (lower-case hex), compared exactly; and Text, the random
-// number and creation time, for people.
-type SignatureText struct {
-	Hex  string `json:"hex"`
-	Text string `json:"text"`
+// plainManifest is Manifest without its methods, for encoding/json.
+type plainManifest Manifest
+
+// MarshalJSON encodes the manifest's fields and, before "complete", its
+// section under the format's kind.
+func (m Manifest) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(plainManifest(m))
+	if err != nil || len(m.Sections) == 0 {
+		return b, err
+	}
+	fields := jsonFields(reflect.TypeFor[plainManifest]())
+	const tail = `,"complete":`
+	at := bytes.LastIndex(b, []byte(tail))
+	if at < 0 {
+		return nil, errors.New("encode manifest: no complete field")
+	}
+	var out bytes.Buffer
+	out.Write(b[:at])
+	for _, kind := range slices.Sorted(maps.Keys(m.Sections)) {
+		if _, clash := fields[kind]; clash || !validKind(kind) {
+			return nil, fmt.Errorf("encode manifest: %q cannot be a format's section", kind)
+		}
+		v, err := json.Marshal(m.Sections[kind])
+		if err != nil {
+			return nil, fmt.Errorf("encode manifest section %q: %w", kind, err)
+		}
+		fmt.Fprintf(&out, ",%q:", kind)
+		out.Write(v)
+	}
+	out.Write(b[at:])
+	return out.Bytes(), nil
+}
+
+// UnmarshalJSON decodes the manifest's fields, refusing unknown ones, and
+// any other top-level key as a format's section: into the registered
+// format's section type (strictly), or as raw JSON for a kind no package
+// registered.
+func (m *Manifest) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	fields := jsonFields(reflect.TypeFor[plainManifest]())
+	sections := map[string]any{}
+	for k, v := range raw {
+		if _, ok := fields[k]; ok {
+			continue
+		}
+		delete(raw, k)
+		if !isSection(k, v) {
+			return fmt.Errorf("unknown key %q", k)
+		}
+		f, ok := LookupFormat(k)
+		if !ok {
+			sections[k] = v
+			continue
+		}
+		sec := f.NewSection()
+		if err := decodeStrict(v, sec); err != nil {
+			return fmt.Errorf("section %q: %w", k, err)
+		}
+		sections[k] = sec
+	}
+	rest, err := json.Marshal(raw)
+	if err != nil {
+		return err
+	}
+	var p plainManifest
+	if err := decodeStrict(rest, &p); err != nil {
+		return err
+	}
+	*m = Manifest(p)
+	if len(sections) > 0 {
+		m.Sections = sections
+	}
+	return nil
+}
+
+// decodeStrict decodes b into v, refusing fields v does not have.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// isSection reports whether a top-level key of a manifest that is not one
+// of its fields can be a format's section: a kind's name with an object.
+func isSection(key string, value json.RawMessage) bool {
+	v := bytes.TrimLeft(value, " \t\r\n")
+	return validKind(key) && len(v) > 0 && v[0] == '{'
+}
+
+// validKind reports whether s can name a set format: lower-case letters,
+// digits and dashes, starting with a letter, as "ese".
+func validKind(s string) bool {
+	if s == "" || len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 // Marshal encodes m as indented JSON with a final newline. The encoding is
@@ -228,9 +310,7 @@ func ReadManifest(r io.Reader) (*Manifest, error) {
 		return nil, fmt.Errorf("decode manifest: %w: %w", ErrBadManifest, err)
 	}
 	var m Manifest
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
+	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("decode manifest: %w: %w", ErrBadManifest, err)
 	}
 	if err := m.check(); err != nil {
@@ -253,7 +333,13 @@ var ErrBadManifest = errors.New("the manifest is not valid")
 func checkManifestKeys(b []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
-	if err := walkKeys(dec, reflect.TypeFor[Manifest](), "manifest"); err != nil {
+	// The first value's top-level object, by key (what follows it is the
+	// walk's to refuse).
+	var top map[string]json.RawMessage
+	if err := json.NewDecoder(bytes.NewReader(b)).Decode(&top); err != nil {
+		return fmt.Errorf("manifest: %w", err)
+	}
+	if err := walkManifestKeys(dec, top); err != nil {
 		return err
 	}
 	if tok, err := dec.Token(); !errors.Is(err, io.EOF) {
@@ -261,6 +347,58 @@ func checkManifestKeys(b []byte) error {
 			return fmt.Errorf("data after the manifest's JSON value: %w", err)
 		}
 		return fmt.Errorf("data after the manifest's JSON value (%v at byte %d)", tok, dec.InputOffset())
+	}
+	return nil
+}
+
+// walkManifestKeys is walkKeys for the manifest's top-level object, whose
+// keys are the manifest's fields and one format's section: a registered
+// kind's section is walked against its type, an unregistered kind's is
+// left to Verify (ErrUnknownFormat). top holds the object's values by key,
+// to tell a section (an object) from an unknown field.
+func walkManifestKeys(dec *json.Decoder, top map[string]json.RawMessage) error {
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		if err == nil {
+			err = fmt.Errorf("%v is not an object", tok)
+		}
+		return fmt.Errorf("manifest: %w", err)
+	}
+	fields := jsonFields(reflect.TypeFor[plainManifest]())
+	seen := map[string]bool{}
+	sections := 0
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("manifest: %w", err)
+		}
+		key, _ := kt.(string)
+		if seen[key] {
+			return fmt.Errorf("manifest: key %q appears twice", key)
+		}
+		seen[key] = true
+		ft, ok := fields[key]
+		if !ok {
+			for name := range fields {
+				if strings.EqualFold(name, key) {
+					return fmt.Errorf("manifest: key %q is spelled %q in a manifest (keys are case-sensitive)", key, name)
+				}
+			}
+			if !isSection(key, top[key]) {
+				return fmt.Errorf("manifest: unknown key %q", key)
+			}
+			if sections++; sections > 1 {
+				return fmt.Errorf("manifest: section %q is a second format's section; a set has one format", key)
+			}
+			if f, registered := LookupFormat(key); registered {
+				ft = reflect.TypeOf(f.NewSection())
+			}
+		}
+		if err := walkKeys(dec, ft, "manifest."+key); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return fmt.Errorf("manifest: %w", err)
 	}
 	return nil
 }
@@ -371,7 +509,7 @@ func (m *Manifest) check() error {
 	case !m.Kind.Valid():
 		return fmt.Errorf("manifest: kind %s is not a backup kind", m.Kind)
 	}
-	names := nameSet{}
+	names := Names{}
 	for i, f := range m.Files {
 		if err := ValidateName(f.Name); err != nil {
 			return fmt.Errorf("manifest: file %d: %w", i, err)

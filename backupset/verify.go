@@ -1,4 +1,4 @@
-package host
+package backupset
 
 import (
 	"archive/tar"
@@ -41,12 +41,10 @@ type VerifyReport struct {
 	Manifest *Manifest
 	// Files has one entry per file of the manifest, in manifest order.
 	Files []FileReport
-	// Databases has one entry per database that passed the ESE checks.
-	Databases []DatabaseReport
-	// Logs is the number of logs that passed the ESE checks, GenLow and
-	// GenHigh their generation range (0 when none).
-	Logs            int
-	GenLow, GenHigh uint32
+	// Details is what the set's format found (package ese/eseset: its
+	// Report of databases, logs and generations); nil for a set checked by
+	// hashes alone.
+	Details any
 }
 
 // FileReport is the verdict on one file of the manifest.
@@ -57,22 +55,8 @@ type FileReport struct {
 	Size   int64
 	SHA256 string
 	// OK is true when the file is present with the manifest's size and
-	// hash and passed its ESE check, if any.
+	// hash and passed its format's check, if any.
 	OK bool
-}
-
-// DatabaseReport is what the ESE check of one streamed database found.
-type DatabaseReport struct {
-	Name     string
-	PageSize int
-	// Pages is the number of data pages; OKPages and Uninitialized split
-	// them (a streamed database that passes has no bad pages).
-	Pages         uint32
-	OKPages       int64
-	Uninitialized int64
-	// GenLow and GenHigh are the log generations a restore of this copy
-	// needs, from its header snapshot and trailer.
-	GenLow, GenHigh uint32
 }
 
 // observed is what Verify saw of one file of a set.
@@ -153,7 +137,7 @@ func VerifyTar(ctx context.Context, r io.Reader) (*VerifyReport, error) {
 
 	var problems []error
 	seen := map[string]*observed{}
-	names := nameSet{}
+	names := Names{}
 	buf := make([]byte, hashBufferSize)
 	tail := newTarTail(r)
 	tr := tar.NewReader(tail)

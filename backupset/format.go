@@ -1,4 +1,4 @@
-package host
+package backupset
 
 import (
 	"cmp"
@@ -17,6 +17,10 @@ import (
 // RegisterFormat. A set whose manifest names no format is verified by
 // hashes alone.
 type Format interface {
+	// NewSection returns a pointer to a new, empty value of the format's
+	// section of the manifest (Manifest.Sections), into which a manifest
+	// read back is decoded strictly.
+	NewSection() any
 	// NewCollector returns what sees the files of one backup as they
 	// stream, to record the format's metadata in the manifest and to
 	// check the set before it is committed.
@@ -54,9 +58,6 @@ type Collector interface {
 	Check(ctx context.Context, m *Manifest) error
 }
 
-// FormatESE is the kind of a set whose manifest has the "ese" section.
-const FormatESE = "ese"
-
 // ErrUnknownFormat means a set names a format no package registered, so
 // its format checks cannot run.
 var ErrUnknownFormat = errors.New("the set's format is not registered")
@@ -89,6 +90,17 @@ func LookupFormat(kind string) (Format, bool) {
 	return f, ok
 }
 
+// NewCollectors returns a new Collector of every registered format, in
+// kind order: the runner shows each the files of one backup, and the one
+// whose files they are records its section of the manifest.
+func NewCollectors() []Collector {
+	var cs []Collector
+	for _, f := range registeredFormats() {
+		cs = append(cs, f.f.NewCollector())
+	}
+	return cs
+}
+
 // registeredFormats returns the registered formats by kind, in kind order.
 func registeredFormats() []namedFormat {
 	formats.RLock()
@@ -107,11 +119,15 @@ type namedFormat struct {
 	f    Format
 }
 
-// SetFormat returns the kind of the set m describes: FormatESE when the
-// manifest has the "ese" section, "" (hashes only) otherwise.
+// SetFormat returns the kind of the set m describes: the key of its
+// manifest's section (an ESE set: "ese"), or "" for a set checked by
+// sizes and hashes alone.
 func SetFormat(m *Manifest) string {
-	if m != nil && m.ESE != nil {
-		return FormatESE
+	if m == nil {
+		return ""
+	}
+	for kind := range m.Sections {
+		return kind
 	}
 	return ""
 }

@@ -1,4 +1,4 @@
-package host
+package backupset
 
 import (
 	"fmt"
@@ -101,12 +101,12 @@ func hasSuffixFold(s, suffix string) bool {
 	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
 }
 
-// nameSet remembers the names of one backup set, case-insensitively,
+// Names remembers the names of one backup set, case-insensitively,
 // because the set may be restored onto a file system that folds case
 // (NTFS, APFS) where two names differing in case are one file.
-type nameSet map[string]string
+type Names map[string]string
 
-// assign returns the name a reported file gets in this set and records it.
+// Assign returns the name a reported file gets in this set and records it.
 // It is SetName's name unless the set already holds that name, as when an
 // instance keeps two databases of one file name in two directories
 // ({GUID1}\catdb and {GUID2}\catdb, as Windows' CatRoot2 does): then the
@@ -116,7 +116,7 @@ type nameSet map[string]string
 // a restore puts each file back where it belongs. A path reported twice, or
 // a bare name without a directory that is already taken, is a plugin's
 // error and refused.
-func (s nameSet) assign(reported string) (string, error) {
+func (s Names) Assign(reported string) (string, error) {
 	name, err := SetName(reported)
 	if err != nil {
 		return "", err
@@ -189,7 +189,7 @@ func NameFits(name, original string) bool {
 	return true
 }
 
-// reportedKey is the nameSet key under which assign remembers a reported
+// reportedKey is the Names key under which Assign remembers a reported
 // path. It starts with NUL, which no valid name contains, so it never
 // collides with a name.
 func reportedKey(reported string) string { return "\x00" + strings.ToLower(reported) }
@@ -206,7 +206,7 @@ func safeComponent(s string) string {
 }
 
 // add records name, or fails when the set already holds it in any case.
-func (s nameSet) add(name string) error {
+func (s Names) add(name string) error {
 	key := strings.ToLower(name)
 	if prev, ok := s[key]; ok {
 		return fmt.Errorf("duplicate name %q: the set already holds %q", name, prev)

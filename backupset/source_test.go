@@ -1,4 +1,4 @@
-package host
+package backupset
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/esesnap/esesnap/protocol"
 )
@@ -15,12 +16,12 @@ import (
 func TestRecordedSource(t *testing.T) {
 	info := protocol.Info{Options: []protocol.OptionSpec{{Name: "log-dir"}, {Name: "writable"}, {Name: "password", Secret: true}}}
 	src := protocol.Source{Location: "/i", Options: map[string]string{"log-dir": "/l", "writable": "true", "password": "hunter2", "undescribed": "x"}}
-	got := recordedSource("nightly", src, info)
+	got := RecordSource("nightly", src, info)
 	want := SourceInfo{Description: "nightly", Location: "/i", Options: map[string]string{"log-dir": "/l", "writable": "true"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("recorded %+v, want %+v", got, want)
 	}
-	if got := recordedSource("", protocol.Source{Location: "/i", Options: map[string]string{"password": "p"}}, info); got.Options != nil {
+	if got := RecordSource("", protocol.Source{Location: "/i", Options: map[string]string{"password": "p"}}, info); got.Options != nil {
 		t.Fatalf("a secret-only source recorded options %v", got.Options)
 	}
 }
@@ -30,7 +31,10 @@ func TestRecordedSource(t *testing.T) {
 // location and options, and that strict decoding still refuses unknown
 // keys in the source.
 func TestManifestSourceForms(t *testing.T) {
-	m := sampleManifest(t)
+	m := &Manifest{FormatVersion: FormatVersion, Kind: protocol.KindFull, Complete: true,
+		Started: time.Unix(1700000000, 0).UTC(), Finished: time.Unix(1700000001, 0).UTC(),
+		Files: []ManifestFile{{Name: "a.edb", OriginalName: "/i/a.edb", Role: protocol.RoleDatabase, Size: 0,
+			SHA256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}}}
 	m.Source = SourceInfo{Location: "/i", Options: map[string]string{"log-dir": "/l"}}
 	encode := func(edit func(src map[string]any)) []byte {
 		b, err := json.Marshal(m)
