@@ -122,6 +122,7 @@ func TestConvertRestore(t *testing.T) {
 	for _, in := range []RestoreRequest{
 		{},
 		{
+			Location:     `D:\restore`,
 			BackupSetDir: "/backup/set1",
 			Databases: []RestoreMap{
 				{DatabaseName: `C:\Windows\NTDS\ntds.dit`, NewDatabaseName: `D:\restore\ntds.dit`},

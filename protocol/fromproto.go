@@ -156,6 +156,7 @@ func FromProtoRestoreRequest(m *snapshotv1.Restore_Request) RestoreRequest {
 		opts = nil // an empty map on the wire is no options, as ToProto sends it
 	}
 	return RestoreRequest{
+		Location:     m.GetLocation(),
 		BackupSetDir: m.GetBackupSetDir(),
 		Databases:    dbs,
 		Metadata:     fromProtoMetadata(m.GetMetadata(), m.GetLogs()),

@@ -2,6 +2,10 @@ package protocol
 
 // RestoreRequest names a backup set and where its files go.
 type RestoreRequest struct {
+	// Location is where the restore goes, as Source.Location says where a
+	// backup comes from (for ESE the directory of the restored instance);
+	// what Databases and Options do not place elsewhere goes under it.
+	Location string
 	// BackupSetDir is the directory holding the backup set's files as the
 	// host stored them (databases and logs under their base names).
 	BackupSetDir string

@@ -156,6 +156,7 @@ func ToProtoRestoreRequest(r RestoreRequest) *snapshotv1.Restore_Request {
 	}
 	opts := maps.Clone(r.Options)
 	m := &snapshotv1.Restore_Request{
+		Location:     r.Location,
 		BackupSetDir: r.BackupSetDir,
 		Databases:    dbs,
 		LogDir:       takeLegacy(opts, OptLogDir),

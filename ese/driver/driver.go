@@ -689,7 +689,16 @@ func (d *Driver) Restore(ctx context.Context, req protocol.RestoreRequest) (prot
 	if err != nil {
 		return protocol.RestoreResult{}, err
 	}
+	// The restored instance goes to the request's location unless the
+	// options place its logs and checkpoint elsewhere: logs in a "logs"
+	// directory under it, the checkpoint in it.
 	logDir, systemDir := req.Options[OptLogDir], req.Options[OptSystemDir]
+	if logDir == "" && req.Location != "" {
+		logDir = filepath.Join(req.Location, "logs")
+	}
+	if systemDir == "" {
+		systemDir = req.Location
+	}
 	er := ese.RestoreRequest{
 		CheckpointDir: systemDir,
 		LogDir:        logDir,

@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -99,6 +100,48 @@ func TestOptionsAcrossDriver(t *testing.T) {
 			_, err := rd.Restore(ctx, tc.req)
 			if !errors.Is(err, ese.ErrInvalidParameter) || !strings.Contains(err.Error(), tc.msg) {
 				t.Fatalf("Restore: %v, want JET_errInvalidParameter with %q", err, tc.msg)
+			}
+		})
+	}
+}
+
+// TestRestoreLocation checks where Restore sends the instance's logs and
+// checkpoint: under the request's location when no option says (logs in
+// its "logs" directory, the checkpoint in it), and where the options say
+// when they do. The engine's restore is replaced by a recording test double.
+func TestRestoreLocation(t *testing.T) {
+	d := engineDriver(t, false)
+	ctx := context.Background()
+	id, err := d.Begin(ctx, protocol.BeginRequest{Kind: protocol.KindCopy, Source: protocol.Source{Location: samples.CopySet(t, "srum-win10-clean")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	backupAll(t, d, id)
+	res, err := d.End(ctx, id, protocol.EndRequest{Outcome: protocol.OutcomeSucceeded})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got ese.RestoreRequest
+	recording := New(Config{Open: d.cfg.Open, Restore: func(_ context.Context, r ese.RestoreRequest) error { got = r; return nil }})
+	t.Cleanup(func() { recording.Close() })
+	to := t.TempDir()
+	for _, tc := range []struct {
+		name              string
+		opts              map[string]string
+		logDir, systemDir string
+	}{
+		{"location alone", nil, filepath.Join(to, "logs"), to},
+		{"options win", map[string]string{"log-dir": "/elsewhere/logs", "system-dir": "/elsewhere"}, "/elsewhere/logs", "/elsewhere"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got = ese.RestoreRequest{}
+			req := protocol.RestoreRequest{Location: to, BackupSetDir: t.TempDir(), Metadata: res.Metadata, Options: tc.opts,
+				Databases: []protocol.RestoreMap{{DatabaseName: "SRUDB.dat", NewDatabaseName: filepath.Join(to, "SRUDB.dat")}}}
+			if _, err := recording.Restore(ctx, req); err != nil {
+				t.Fatalf("Restore: %v", err)
+			}
+			if got.LogDir != tc.logDir || got.CheckpointDir != tc.systemDir {
+				t.Fatalf("restore went to logs %q, checkpoint %q; want %q, %q", got.LogDir, got.CheckpointDir, tc.logDir, tc.systemDir)
 			}
 		})
 	}

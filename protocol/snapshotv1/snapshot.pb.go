@@ -1785,7 +1785,11 @@ type Restore_Request struct {
 	// metadata is the backup's End.Response.metadata, or what the host made
 	// of it (for a chain of ESE backups: gen_low of the full backup to
 	// gen_high of the last one).
-	Metadata      []*Metadata `protobuf:"bytes,7,rep,name=metadata,proto3" json:"metadata,omitempty"`
+	Metadata []*Metadata `protobuf:"bytes,7,rep,name=metadata,proto3" json:"metadata,omitempty"`
+	// location is where the restore goes, as Begin's source location says
+	// where a backup comes from (for ESE the directory of the restored
+	// instance); what the request does not place elsewhere goes under it.
+	Location      string `protobuf:"bytes,8,opt,name=location,proto3" json:"location,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1867,6 +1871,13 @@ func (x *Restore_Request) GetMetadata() []*Metadata {
 		return x.Metadata
 	}
 	return nil
+}
+
+func (x *Restore_Request) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
 }
 
 // Response reports what was staged and what is left to do.
@@ -2111,8 +2122,8 @@ const file_snapshot_v1_snapshot_proto_rawDesc = "" +
 	"\bmetadata\x18\x05 \x03(\v2\x1d.esesnap.snapshot.v1.MetadataR\bmetadata\"8\n" +
 	"\x0eDatabaseTarget\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
-	"\x04path\x18\x02 \x01(\tR\x04path\"\x98\x04\n" +
-	"\aRestore\x1a\xa1\x03\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\"\xb4\x04\n" +
+	"\aRestore\x1a\xbd\x03\n" +
 	"\aRequest\x12$\n" +
 	"\x0ebackup_set_dir\x18\x01 \x01(\tR\fbackupSetDir\x12A\n" +
 	"\tdatabases\x18\x02 \x03(\v2#.esesnap.snapshot.v1.DatabaseTargetR\tdatabases\x12\x17\n" +
@@ -2121,7 +2132,8 @@ const file_snapshot_v1_snapshot_proto_rawDesc = "" +
 	"system_dir\x18\x04 \x01(\tR\tsystemDir\x121\n" +
 	"\x04logs\x18\x05 \x01(\v2\x1d.esesnap.snapshot.v1.LogRangeR\x04logs\x12K\n" +
 	"\aoptions\x18\x06 \x03(\v21.esesnap.snapshot.v1.Restore.Request.OptionsEntryR\aoptions\x129\n" +
-	"\bmetadata\x18\a \x03(\v2\x1d.esesnap.snapshot.v1.MetadataR\bmetadata\x1a:\n" +
+	"\bmetadata\x18\a \x03(\v2\x1d.esesnap.snapshot.v1.MetadataR\bmetadata\x12\x1a\n" +
+	"\blocation\x18\b \x01(\tR\blocation\x1a:\n" +
 	"\fOptionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1ai\n" +

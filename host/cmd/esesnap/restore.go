@@ -322,6 +322,7 @@ func stageRestore(cmd *cobra.Command, pf *pluginFlags, setDir string, m *backups
 	logDir, _ = filepath.Abs(logDir)
 	systemDir, _ = filepath.Abs(systemDir)
 	req := protocol.RestoreRequest{
+		Location:     to,
 		BackupSetDir: setDir,
 		Metadata:     []protocol.Metadata{driver.LogRangeMetadata(ese.LogInfo(li))},
 		Options:      map[string]string{driver.OptLogDir: logDir, driver.OptSystemDir: systemDir},
