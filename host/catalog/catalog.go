@@ -101,13 +101,20 @@ type Point struct {
 	Backup Backup
 	// Chain is the id of the point's chain.
 	Chain string
-	// Needs lists the ids of every backup a restore of this point reads:
-	// the chain's members from its full backup to the point, oldest first,
-	// then the bases of their page deltas.
-	Needs []string
+	// Members lists the ids of the chain's backups a restore of this
+	// point reads: from the full backup before it to the point, oldest
+	// first.
+	Members []string
+	// Bases lists the ids of the backups the members' page deltas are made
+	// against, which a restore reads too.
+	Bases []string
 	// Problem says why the point does not restore; "" when it does.
 	Problem string
 }
+
+// Needs lists the ids of every backup a restore of this point reads: its
+// members, then their bases.
+func (p Point) Needs() []string { return slices.Concat(p.Members, p.Bases) }
 
 // Restorable reports whether a restore of the point would find every set
 // it needs and every log generation in between.
@@ -213,7 +220,7 @@ func (c *Catalog) point(ch *Chain, i int) Point {
 		}
 	}
 	if start < 0 {
-		p.Needs = []string{target.ID}
+		p.Members = []string{target.ID}
 		if target.Unknown != nil {
 			p.Problem = fmt.Sprintf("its details could not be read: %v", target.Unknown)
 		} else if ch.ID == "" {
@@ -225,9 +232,8 @@ func (c *Catalog) point(ch *Chain, i int) Point {
 	}
 	members := ch.Backups[start : i+1]
 	seen := map[string]bool{}
-	var bases []string
 	for _, m := range members {
-		p.Needs = append(p.Needs, m.ID)
+		p.Members = append(p.Members, m.ID)
 		seen[m.ID] = true
 	}
 	var problems []string
@@ -240,13 +246,12 @@ func (c *Catalog) point(ch *Chain, i int) Point {
 				continue
 			}
 			seen[base] = true
-			bases = append(bases, base)
+			p.Bases = append(p.Bases, base)
 			if _, ok := c.byID[base]; !ok {
-				problems = append(problems, fmt.Sprintf("the base %s of the page deltas of %s is not in the repository", Short(base), Short(m.ID)))
+				problems = append(problems, fmt.Sprintf("the base %s of the page deltas of %s is not in the repository (forgotten? 'esesnap forget' keeps the bases kept restore points need)", Short(base), Short(m.ID)))
 			}
 		}
 	}
-	p.Needs = append(p.Needs, bases...)
 	if len(problems) == 0 {
 		if missing := missingGenerations(members); len(missing) > 0 {
 			problems = append(problems, fmt.Sprintf("log generation(s) %s are in no backup of the chain", formatRanges(missing)))

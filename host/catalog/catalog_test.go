@@ -65,8 +65,8 @@ func TestPoints(t *testing.T) {
 			if !ok {
 				t.Fatalf("no point %s", tt.id)
 			}
-			if !slices.Equal(p.Needs, tt.needs) {
-				t.Errorf("needs %v, want %v", p.Needs, tt.needs)
+			if !slices.Equal(p.Needs(), tt.needs) {
+				t.Errorf("needs %v, want %v", p.Needs(), tt.needs)
 			}
 			if (tt.problem == "") != p.Restorable() || !strings.Contains(p.Problem, tt.problem) {
 				t.Errorf("problem %q, want one containing %q", p.Problem, tt.problem)
@@ -130,7 +130,7 @@ func TestSelectByInstance(t *testing.T) {
 			t.Errorf("Select(%v, %q, %v): %v, want %v saying %q", tt.f, tt.id, tt.at, err, tt.is, tt.text)
 		}
 	}
-	if ch, err := c.Select(Filter{}, "b-i", time.Time{}); err != nil || ch.Point.Backup.ID != "b-i" || !slices.Equal(ch.Point.Needs, []string{"b-f", "b-i"}) {
+	if ch, err := c.Select(Filter{}, "b-i", time.Time{}); err != nil || ch.Point.Backup.ID != "b-i" || !slices.Equal(ch.Point.Needs(), []string{"b-f", "b-i"}) {
 		t.Fatalf("Select by id: %+v, %v", ch, err)
 	}
 }

@@ -98,7 +98,7 @@ func (c *Catalog) Plan(p Policy, f Filter) ([]Decision, error) {
 						why += " " + bucket
 					}
 					reasons[pt.Backup.ID] = append(reasons[pt.Backup.ID], "restore point kept ("+why+")")
-					for _, id := range pt.Needs {
+					for _, id := range pt.Needs() {
 						if id != pt.Backup.ID {
 							reasons[id] = appendOnce(reasons[id], "needed by kept restore point "+Short(pt.Backup.ID))
 						}

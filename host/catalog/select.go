@@ -138,6 +138,10 @@ func (c *Catalog) Select(f Filter, id string, at time.Time) (Choice, error) {
 	return ch, nil
 }
 
+// Summary says in one line what the catalog holds, for "not found"
+// messages.
+func (c *Catalog) Summary() string { return c.summary() }
+
 // summary says what the repository holds, for "not found" messages.
 func (c *Catalog) summary() string {
 	keys := c.Instances()

@@ -45,9 +45,18 @@ func ReadManifest(ctx context.Context, o Options, s Snapshot) (*backupset.Manife
 				return m, nil
 			}
 		}
+		if why, err := os.ReadFile(cache + ".none"); err == nil {
+			return nil, fmt.Errorf("snapshot %s: %w (%s)", s.ShortID, ErrNoManifest, why)
+		}
 	}
 	b, err := fetchManifest(ctx, o, s)
 	if err != nil {
+		if errors.Is(err, ErrNoManifest) && cache != "" {
+			// Not a set, and it never becomes one: remember that too.
+			if merr := durable.MkdirAll(filepath.Dir(cache), 0o700); merr == nil {
+				_ = durable.WriteFileAtomic(cache+".none", []byte(err.Error()), 0o600)
+			}
+		}
 		return nil, fmt.Errorf("snapshot %s: %w", s.ShortID, err)
 	}
 	m, err := backupset.ReadManifest(bytes.NewReader(b))
@@ -99,7 +108,8 @@ func fetchManifest(ctx context.Context, o Options, s Snapshot) ([]byte, error) {
 		return nil, fmt.Errorf("%w: it holds %d paths, a set one file", ErrNoManifest, len(s.Paths))
 	}
 	var out bytes.Buffer
-	if err := o.run(ctx, "cat tree", &out, "cat", "tree", s.ID); err != nil {
+	// cat only reads; --no-lock leaves no lock behind if it is interrupted.
+	if err := o.run(ctx, "cat tree", &out, "--no-lock", "cat", "tree", s.ID); err != nil {
 		return nil, err
 	}
 	var tree struct {
@@ -121,7 +131,7 @@ func fetchManifest(ctx context.Context, o Options, s Snapshot) ([]byte, error) {
 	var tail []byte
 	for i := len(file.Content) - 1; i >= 0; i-- {
 		var blob bytes.Buffer
-		if err := o.run(ctx, "cat blob", &blob, "cat", "blob", file.Content[i]); err != nil {
+		if err := o.run(ctx, "cat blob", &blob, "--no-lock", "cat", "blob", file.Content[i]); err != nil {
 			return nil, err
 		}
 		tail = append(blob.Bytes(), tail...)

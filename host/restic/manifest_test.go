@@ -130,4 +130,8 @@ func TestReadManifestFromTail(t *testing.T) {
 	if _, err := ReadManifest(ctx, o, snaps[len(snaps)-1]); !errors.Is(err, ErrNoManifest) {
 		t.Fatalf("a snapshot of random bytes: %v, want ErrNoManifest", err)
 	}
+	// The verdict is cached too: restic is not asked again.
+	if _, err := ReadManifest(ctx, refusingDouble(t, o), snaps[len(snaps)-1]); !errors.Is(err, ErrNoManifest) {
+		t.Fatalf("a snapshot of random bytes, from the cache: %v, want ErrNoManifest", err)
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -307,6 +308,9 @@ func (s Snapshot) Tag(prefix string) string {
 	return ""
 }
 
+// HasTag reports whether the snapshot carries tag exactly.
+func (s Snapshot) HasTag(tag string) bool { return slices.Contains(s.Tags, tag) }
+
 // Snapshots lists the snapshots carrying every one of tags, oldest first.
 func Snapshots(ctx context.Context, o Options, tags ...string) ([]Snapshot, error) {
 	args := []string{"snapshots", "--json"}
@@ -455,4 +459,18 @@ func DataBlobs(ctx context.Context, o Options) (BlobSet, error) {
 		return nil, perr
 	}
 	return set, nil
+}
+
+// Forget removes the given snapshots (`restic forget ID...`) and, with
+// prune, the data only they referenced (`--prune`). Nothing else is
+// touched: retention is decided by the caller, snapshot by snapshot.
+func Forget(ctx context.Context, o Options, ids []string, prune bool) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := append([]string{"forget"}, ids...)
+	if prune {
+		args = append(args, "--prune")
+	}
+	return o.run(ctx, "forget", io.Discard, args...)
 }

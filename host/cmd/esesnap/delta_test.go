@@ -123,7 +123,7 @@ func TestResticPageDelta(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("restic forget: %v\n%s", err, out)
 	}
-	if _, out, code := restore(t, next.Restic.SnapshotID); code == 0 || !strings.Contains(out, "base snapshot "+base.Restic.SnapshotID[:8]) {
+	if _, out, code := restore(t, next.Restic.SnapshotID); code == 0 || !strings.Contains(out, "base "+base.Restic.SnapshotID[:8]) {
 		t.Fatalf("restore without its base: exit %d\n%s", code, out)
 	}
 	rebase, stderr := backup(t)

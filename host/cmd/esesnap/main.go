@@ -86,7 +86,7 @@ error, 130 interrupted.`,
 		},
 	}
 	root.PersistentFlags().StringVar(&level, "log-level", "info", "stderr log level: trace, debug, info, warn, error")
-	root.AddCommand(newInspectCmd(), newBackupCmd(), newVerifyCmd(), newRestoreCmd(), newPluginTestCmd(), newPluginInfoCmd())
+	root.AddCommand(newInspectCmd(), newBackupCmd(), newVerifyCmd(), newRestoreCmd(), newPluginTestCmd(), newPluginInfoCmd(), newSnapshotsCmd(), newForgetCmd())
 	return root
 }
 

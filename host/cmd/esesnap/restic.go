@@ -1,13 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/esesnap/esesnap/backupset"
+	"github.com/esesnap/esesnap/ese/eseset"
+	"github.com/esesnap/esesnap/host/catalog"
 	"github.com/esesnap/esesnap/host/restic"
 	"github.com/esesnap/esesnap/protocol"
 	"github.com/spf13/cobra"
@@ -28,6 +34,9 @@ type resticFlags struct {
 	// whose page index is kept in deltaCache.
 	pageDelta  bool
 	deltaCache string
+	// host is the host name the snapshot records (restic's --host);
+	// empty means this machine's.
+	host string
 }
 
 func (r *resticFlags) register(cmd *cobra.Command) {
@@ -38,7 +47,8 @@ func (r *resticFlags) register(cmd *cobra.Command) {
 	f.BoolVar(&r.estimate, "restic-estimate", true, "predict per file how much restic adds, with the repository's chunker (restic list blobs, restic cat config until cached, one more hash pass)")
 	f.BoolVar(&r.pageDelta, "page-delta", false, "store databases as the pages changed since a base snapshot (the first such backup is the base; restore needs it, keep it with restic forget --keep-tag esesnap:delta-base)")
 	f.StringVar(&r.deltaCache, "delta-cache", "", "directory of the page indexes --page-delta keeps (default: the user cache directory)")
-	f.StringVar(&r.chain, "chain", "", "backup chain id tag (default: a new id for a full backup; the latest chain for the others)")
+	f.StringVar(&r.chain, "chain", "", "backup chain id tag (default: a new id for a full backup; for the others the latest chain of this instance: this host, this source, this log stream)")
+	f.StringVar(&r.host, "host", "", "with --restic-repo: the host name the snapshot records, as restic backup --host (default: this machine's)")
 }
 
 func (r *resticFlags) options(cmd *cobra.Command) restic.Options {
@@ -88,21 +98,16 @@ func (r *resticFlags) sink(ctx context.Context, cmd *cobra.Command, kind protoco
 		chain = hex.EncodeToString(b[:])
 	}
 	name := filepath.Base(filepath.Clean(src.Location)) + ".tar"
+	var joined *catalog.Chain
 	if chain == "" {
-		// An incremental or differential continues the latest chain of the
-		// same source in the repository.
-		snaps, err := restic.Snapshots(ctx, r.options(cmd), "esesnap")
-		if err != nil {
+		// An incremental or differential continues the latest chain of
+		// this instance: same host, same source, and (checked before the
+		// set is committed) the same log stream.
+		var err error
+		if joined, err = r.latestChain(ctx, cmd, src); err != nil {
 			return nil, r.repo, func(bool) error { return nil }, err
 		}
-		for _, s := range snaps {
-			if c := s.Tag("esesnap:chain="); c != "" && len(s.Paths) == 1 && s.Paths[0] == "/"+name {
-				chain = c // snapshots come oldest first: the last match wins
-			}
-		}
-		if chain == "" {
-			return nil, r.repo, func(bool) error { return nil }, fmt.Errorf("no full backup of %s in %s to continue: run a full backup first", name, r.repo)
-		}
+		chain = joined.ID
 	}
 	tags := []string{"esesnap", "esesnap:kind=" + kind.String()}
 	if chain != "" {
@@ -117,7 +122,7 @@ func (r *resticFlags) sink(ctx context.Context, cmd *cobra.Command, kind protoco
 		if cfg.ID != "" {
 			opts = append(opts, restic.WithConfig(cfg))
 		}
-		return restic.NewSink(ctx, r.options(cmd), restic.BackupOptions{Filename: name, Tags: tags}, opts...)
+		return restic.NewSink(ctx, r.options(cmd), restic.BackupOptions{Filename: name, Tags: tags, Host: r.host}, opts...)
 	}
 	// Only full and copy backups hold databases; incrementals and
 	// differentials hold logs, which are stored whole anyway.
@@ -136,5 +141,78 @@ func (r *resticFlags) sink(ctx context.Context, cmd *cobra.Command, kind protoco
 	if err != nil {
 		return nil, r.repo, func(bool) error { return nil }, err
 	}
-	return resticSink{Sink: s, chain: chain}, r.repo + " (restic)", func(bool) error { return nil }, nil
+	rs := resticSink{Sink: s, chain: chain}
+	if joined != nil {
+		return &sameInstanceSink{resticSink: rs, chain: joined}, r.repo + " (restic)", func(bool) error { return nil }, nil
+	}
+	return rs, r.repo + " (restic)", func(bool) error { return nil }, nil
+}
+
+// hostName is the host name snapshots of this run record.
+func (r *resticFlags) hostName() (string, error) {
+	if r.host != "" {
+		return r.host, nil
+	}
+	return os.Hostname()
+}
+
+// latestChain finds the chain an incremental or differential backup of
+// src continues: the one holding the newest backup of src taken on this
+// host. It fails when there is none, naming what the repository holds.
+func (r *resticFlags) latestChain(ctx context.Context, cmd *cobra.Command, src protocol.Source) (*catalog.Chain, error) {
+	host, err := r.hostName()
+	if err != nil {
+		return nil, fmt.Errorf("host name: %w", err)
+	}
+	rc, err := loadCatalog(ctx, r.options(cmd), loggerFrom(cmd))
+	if err != nil {
+		return nil, err
+	}
+	var latest *catalog.Chain
+	var at time.Time
+	for _, ch := range rc.Chains {
+		if ch.ID == "" || ch.Key.Host != host || ch.Key.Source != src.Location {
+			continue
+		}
+		if last := ch.Backups[len(ch.Backups)-1].Time; latest == nil || !last.Before(at) {
+			latest, at = ch, last
+		}
+	}
+	if latest == nil {
+		f := catalog.Filter{Host: host, Source: src.Location}
+		return nil, fmt.Errorf("%w: no full backup of %s in %s to continue (%s): run a full backup first", catalog.ErrNotFound, f, r.repo, rc.Summary())
+	}
+	return latest, nil
+}
+
+// errOtherInstance means an incremental or differential set is of another
+// instance than the chain it was to join.
+var errOtherInstance = errors.New("the set is of another instance than the chain it continues")
+
+// sameInstanceSink is the restic sink of an incremental or differential
+// backup: before the set is committed, it checks that the set's instance
+// (its log stream's signature) is the chain's, so that a set never joins
+// the chain of another instance that lived at the same path (a re-created
+// database, a reset log stream). A mismatch fails the backup before the
+// snapshot is saved; the session then ends aborted and truncates nothing.
+type sameInstanceSink struct {
+	resticSink
+	chain *catalog.Chain
+}
+
+// Commit checks the set's instance, then commits.
+func (s *sameInstanceSink) Commit(ctx context.Context, manifest []byte, modTime time.Time) error {
+	m, err := backupset.ReadManifest(bytes.NewReader(manifest))
+	if err != nil {
+		return err
+	}
+	got := ""
+	if e := eseset.InfoOf(m); e != nil {
+		got = instanceOf(e)
+	}
+	if want := s.chain.Key.Instance; want != "" && got != want {
+		return fmt.Errorf("%w: chain %s belongs to instance %s, this set's log stream is %s; take a full backup to start a chain of this instance",
+			errOtherInstance, s.chain.ID, catalog.Short(want), catalog.Short(got))
+	}
+	return s.resticSink.Commit(ctx, manifest, modTime)
 }

@@ -2,70 +2,65 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/ese/eseset"
+	"github.com/esesnap/esesnap/host/catalog"
 	"github.com/esesnap/esesnap/host/restic"
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 )
 
-// chainFromRestic finds the snapshot to restore (--snapshot, or the latest
-// at or before --at) and the chain that leads to it — the full backup it
-// belongs to and every incremental or differential after it up to the
-// target — streams each set with `restic dump`, verifies it, and assembles
-// the chain under dir.
-func chainFromRestic(cmd *cobra.Command, r *resticFlags, snapshot string, at time.Time, dir string) (*eseset.Chain, error) {
+// errNotRestorable means the chosen backup cannot be restored from what
+// the repository holds (a missing full backup, a log gap, a forgotten
+// page-delta base): a verdict on the stored data.
+var errNotRestorable = errors.New("the backup does not restore")
+
+// chainFromRestic chooses the restore point (--snapshot, or the newest
+// restorable backup at or before --at of the one instance the filter
+// leaves), streams every set its restore needs with restic dump — the
+// full backup and every incremental or differential after it up to the
+// point, and the bases of page deltas — verifies each, and assembles the
+// chain under dir.
+func chainFromRestic(cmd *cobra.Command, r *resticFlags, f catalog.Filter, snapshot string, at time.Time, dir string) (*eseset.Chain, error) {
 	ctx := cmd.Context()
 	o := r.options(cmd)
-	snaps, err := restic.Snapshots(ctx, o, "esesnap")
-	if err != nil {
-		return nil, err
-	}
-	target, err := pickSnapshot(snaps, snapshot, at)
-	if err != nil {
-		return nil, err
-	}
-	chain := target.Tag("esesnap:chain=")
-	if chain == "" {
-		return nil, fmt.Errorf("snapshot %s has no esesnap:chain tag; it was not written by esesnap backup --restic-repo", target.ShortID)
-	}
-	var members []restic.Snapshot
-	for _, s := range snaps {
-		if s.Tag("esesnap:chain=") == chain && !s.Time.After(target.Time) {
-			members = append(members, s)
-		}
-	}
-	sort.SliceStable(members, func(i, j int) bool { return members[i].Time.Before(members[j].Time) })
-	// The chain starts at the last full (or copy) backup before the target.
-	start := -1
-	for i, s := range members {
-		if k := s.Tag("esesnap:kind="); k == "full" || k == "copy" {
-			start = i
-		}
-	}
-	if start < 0 {
-		return nil, fmt.Errorf("chain %s has no full backup at or before snapshot %s", chain, target.ShortID)
-	}
-	members = members[start:]
 	log := loggerFrom(cmd)
+	rc, err := loadCatalog(ctx, o, log)
+	if err != nil {
+		return nil, err
+	}
+	choice, err := rc.Select(f, snapshot, at)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range choice.Skipped {
+		log.Warn("a newer backup of this instance does not restore and was passed over", "snapshot", catalog.Short(p.Backup.ID), "time", p.Backup.Time.Format(time.RFC3339), "problem", p.Problem)
+	}
+	pt := choice.Point
+	if !pt.Restorable() {
+		return nil, fmt.Errorf("%w: snapshot %s (%s): %s", errNotRestorable, catalog.Short(pt.Backup.ID), pt.Backup.Kind, pt.Problem)
+	}
+	log.Info("restore point chosen", "snapshot", catalog.Short(pt.Backup.ID), "instance", pt.Backup.Key().String(), "kind", pt.Backup.Kind, "time", pt.Backup.Time.Format(time.RFC3339), "sets", len(pt.Needs()))
+	snaps := make([]restic.Snapshot, 0, len(rc.snaps))
+	for _, s := range rc.snaps {
+		snaps = append(snaps, s)
+	}
 	var sets []string
-	for i, s := range members {
-		setDir := filepath.Join(dir, fmt.Sprintf("set-%02d-%s", i+1, s.ShortID))
+	// The members, in chain order; resolveDeltas reads the bases.
+	for _, id := range pt.Members {
+		s := rc.snaps[id]
+		setDir := filepath.Join(dir, fmt.Sprintf("set-%02d-%s", len(sets)+1, s.ShortID))
 		if err := os.MkdirAll(setDir, 0o755); err != nil {
 			return nil, err
 		}
-		if len(s.Paths) != 1 {
-			return nil, fmt.Errorf("snapshot %s holds %d paths, an esesnap snapshot one", s.ShortID, len(s.Paths))
-		}
-		log.Info("reading backup set from restic", "snapshot", s.ShortID, "kind", s.Tag("esesnap:kind="), "time", s.Time.Format(time.RFC3339))
+		log.Info("reading backup set from restic", "snapshot", s.ShortID, "time", s.Time.Format(time.RFC3339))
 		m, err := dumpInto(ctx, o, s.ID, s.Paths[0], setDir)
 		if err != nil {
 			return nil, fmt.Errorf("snapshot %s: %w", s.ShortID, err)
@@ -76,32 +71,6 @@ func chainFromRestic(cmd *cobra.Command, r *resticFlags, snapshot string, at tim
 		sets = append(sets, setDir)
 	}
 	return eseset.AssembleChain(ctx, sets, filepath.Join(dir, "chain"), backupset.Scratch())
-}
-
-// pickSnapshot chooses by id (prefix), "latest", or the latest at or before at.
-func pickSnapshot(snaps []restic.Snapshot, id string, at time.Time) (restic.Snapshot, error) {
-	var best *restic.Snapshot
-	for i := range snaps {
-		s := &snaps[i]
-		switch {
-		case id != "" && id != "latest":
-			if strings.HasPrefix(s.ID, id) {
-				return *s, nil
-			}
-		case !at.IsZero() && s.Time.After(at):
-		default:
-			if best == nil || !s.Time.Before(best.Time) {
-				best = s
-			}
-		}
-	}
-	if best == nil {
-		if id != "" && id != "latest" {
-			return restic.Snapshot{}, fmt.Errorf("no esesnap snapshot %q in the repository", id)
-		}
-		return restic.Snapshot{}, fmt.Errorf("no esesnap snapshot in the repository at or before %v", at)
-	}
-	return *best, nil
 }
 
 // resolveDeltas rebuilds the databases a --page-delta set stores as page

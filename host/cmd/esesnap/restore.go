@@ -14,6 +14,7 @@ import (
 	"github.com/esesnap/esesnap/ese/driver"
 	"github.com/esesnap/esesnap/ese/eseset"
 	"github.com/esesnap/esesnap/ese/format"
+	"github.com/esesnap/esesnap/host/catalog"
 	"github.com/esesnap/esesnap/host/restic"
 	"github.com/esesnap/esesnap/internal/durable"
 	"github.com/esesnap/esesnap/protocol"
@@ -23,26 +24,38 @@ import (
 func newRestoreCmd() *cobra.Command {
 	var pf pluginFlags
 	var rf resticFlags
-	var set, to, logDir, systemDir, snapshot, at string
+	var sets []string
+	var filter catalog.Filter
+	var to, logDir, systemDir, snapshot, at string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "restore (--set SET | --restic-repo REPO [--snapshot ID] [--at TIME]) --to DIR",
+		Use:   "restore (--set SET... | --restic-repo REPO [--host H] [--path P] [--instance I] [--snapshot ID] [--at TIME]) --to DIR",
 		Short: "Verify a backup set and stage it for ESE recovery through the plugin's Restore",
 		Long: `restore verifies SET (a directory or a tar file) completely, then asks the
 plugin to stage it: every database copy to DIR, the logs gen_low..gen_high to
 --log-dir (default DIR/logs), the checkpoint directory --system-dir (default DIR).
 It prints the command that finishes recovery. Nothing is overwritten.
 
-With --restic-repo it finds the snapshot (--snapshot ID, "latest", or the latest
-at or before --at "2006-01-02 15:04:05"), the full backup of its chain and every
-incremental or differential after it (by their esesnap tags), streams each with
-restic dump, verifies every set, checks that the log generations are contiguous
-(a gap is an error naming the missing generations) and stages the chain.`,
+Several --set (or one directory holding the sets) are a chain: a full or copy
+backup and the incrementals or differentials after it, in any order; each is
+verified, the logs must be contiguous and form one stream, and the chain is
+staged as one.
+
+With --restic-repo it finds the restore point (--snapshot ID, or the newest
+restorable backup, at or before --at "2006-01-02 15:04:05" if given, of the one
+instance --host, --path and --instance leave; when several instances match, it
+names them), the full backup of its chain and every incremental or differential
+after it, streams each with restic dump, verifies every set, checks that the log
+generations are contiguous (a gap is an error naming the missing generations)
+and stages the chain. 'esesnap snapshots' lists what there is.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := loggerFrom(cmd)
-			if to == "" || (set == "") == (rf.repo == "") {
-				return usageError(errors.New("give --to and exactly one of --set and --restic-repo"))
+			if to == "" || (len(sets) == 0) == (rf.repo == "") {
+				return usageError(errors.New("give --to and either --set (repeatable) or --restic-repo"))
+			}
+			if rf.repo == "" && (filter != catalog.Filter{} || cmd.Flags().Changed("snapshot") || at != "") {
+				return usageError(errors.New("--host, --path, --instance, --snapshot and --at choose among the backups of a restic repository; give --restic-repo"))
 			}
 			if logDir == "" {
 				logDir = filepath.Join(to, "logs")
@@ -71,7 +84,7 @@ restic dump, verifies every set, checks that the log generations are contiguous
 			var m *backupset.Manifest
 			var err error
 			var li protocol.LogRange
-			sets := 1
+			nsets := 1
 			if rf.repo != "" {
 				var when time.Time
 				if at != "" {
@@ -89,14 +102,28 @@ restic dump, verifies every set, checks that the log generations are contiguous
 					return withCode(ExitError, fmt.Errorf("remove the scratch directory of an earlier restore: %w", err))
 				}
 				scratch = append(scratch, work)
-				ch, err = chainFromRestic(cmd, &rf, snapshot, when, work)
+				ch, err = chainFromRestic(cmd, &rf, filter, snapshot, when, work)
 				if err == nil {
-					setDir, m, li, sets = ch.Dir, ch.Sets[0], ch.Logs, len(ch.Sets)
+					setDir, m, li, nsets = ch.Dir, ch.Sets[0], ch.Logs, len(ch.Sets)
+					log.Info("backup chain assembled", "sets", len(ch.Sets), "logs", fmt.Sprintf("%d..%d", li.GenLow, li.GenHigh))
+				}
+			} else if chainSets, cerr := expandSets(sets); cerr != nil {
+				err = cerr
+			} else if len(chainSets) > 1 {
+				work := filepath.Join(to, ".esesnap-sets")
+				if err := os.RemoveAll(work); err != nil {
+					return withCode(ExitError, fmt.Errorf("remove the scratch directory of an earlier restore: %w", err))
+				}
+				scratch = append(scratch, work)
+				var ch *eseset.Chain
+				ch, err = chainFromSets(cmd, chainSets, work)
+				if err == nil {
+					setDir, m, li, nsets = ch.Dir, ch.Sets[0], ch.Logs, len(ch.Sets)
 					log.Info("backup chain assembled", "sets", len(ch.Sets), "logs", fmt.Sprintf("%d..%d", li.GenLow, li.GenHigh))
 				}
 			} else {
 				var tmp string
-				setDir, m, tmp, err = prepareSet(cmd, set, to)
+				setDir, m, tmp, err = prepareSet(cmd, chainSets[0], to)
 				if tmp != "" {
 					scratch = append(scratch, tmp)
 				}
@@ -121,7 +148,10 @@ restic dump, verifies every set, checks that the log generations are contiguous
 					return fail(ExitInterrupted, "interrupted", err)
 				}
 				var rerr *restic.ExitError
-				if errors.As(err, &rerr) {
+				switch {
+				case errors.Is(err, catalog.ErrNotFound), errors.Is(err, catalog.ErrAmbiguous):
+					return fail(ExitUsage, "no backup to restore", err)
+				case errors.As(err, &rerr):
 					return fail(ExitError, "reading from restic failed", err)
 				}
 				return fail(ExitVerifyFailed, "the backup set does not verify", err)
@@ -138,7 +168,7 @@ restic dump, verifies every set, checks that the log generations are contiguous
 			}
 			ok = true
 			if asJSON {
-				sum := restoreSummary{OK: true, Kind: m.Kind.String(), Started: m.Started, Sets: sets, GenLow: li.GenLow, GenHigh: li.GenHigh, BaseName: li.BaseName,
+				sum := restoreSummary{OK: true, Kind: m.Kind.String(), Started: m.Started, Sets: nsets, GenLow: li.GenLow, GenHigh: li.GenHigh, BaseName: li.BaseName,
 					Staged: res.Staged, RecoveryCommand: res.RecoveryCommand, Warnings: res.Warnings}
 				if sum.Warnings == nil {
 					sum.Warnings = []string{}
@@ -163,11 +193,14 @@ restic dump, verifies every set, checks that the log generations are contiguous
 	}
 	pf.register(cmd)
 	f := cmd.Flags()
-	f.StringVar(&set, "set", "", "backup set: a directory or a tar file")
+	f.StringArrayVar(&sets, "set", nil, "backup set: a directory or a tar file; repeat it for a chain (full, then incrementals or differentials), or give a directory holding the sets of a chain")
 	f.StringVar(&to, "to", "", "directory that receives the databases")
 	f.StringVar(&logDir, "log-dir", "", "directory that receives the logs (default: DIR/logs)")
 	f.StringVar(&systemDir, "system-dir", "", "checkpoint directory for recovery (default: DIR)")
 	f.StringVar(&snapshot, "snapshot", "latest", "with --restic-repo: the snapshot to restore (id prefix or latest)")
+	f.StringVar(&filter.Host, "host", "", "with --restic-repo: only backups taken on this host")
+	f.StringVar(&filter.Source, "path", "", "with --restic-repo: only backups of this source location (as backed up, absolute)")
+	f.StringVar(&filter.Instance, "instance", "", "with --restic-repo: only backups of this instance (a prefix of its id, as esesnap snapshots shows it)")
 	f.StringVar(&at, "at", "", `with --restic-repo: restore the latest snapshot at or before this local time ("2006-01-02 15:04:05")`)
 	f.StringVar(&rf.repo, "restic-repo", "", "restore from this restic repository")
 	f.StringVar(&rf.binary, "restic", "restic", "restic executable")
