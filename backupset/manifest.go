@@ -88,9 +88,12 @@ type Component struct {
 // ESE fields InstanceDir, LogDir, SystemDir, BaseName and Databases
 // instead; they are still read, never written.
 type SourceInfo struct {
-	Description string            `json:"description,omitempty"`
-	Location    string            `json:"location,omitempty"`
-	Options     map[string]string `json:"options,omitempty"`
+	Description string `json:"description,omitempty"`
+	// Host is the machine the source lives on, as the host program named
+	// it; with Location it identifies the source across backups.
+	Host     string            `json:"host,omitempty"`
+	Location string            `json:"location,omitempty"`
+	Options  map[string]string `json:"options,omitempty"`
 
 	InstanceDir string   `json:"instance_dir,omitempty"` // older sets: the location
 	LogDir      string   `json:"log_dir,omitempty"`      // older sets: option log-dir
@@ -120,8 +123,8 @@ func (s SourceInfo) Source() protocol.Source {
 
 // RecordSource is what a manifest records of src: the location and the
 // options info lists and does not mark Secret.
-func RecordSource(description string, src protocol.Source, info protocol.Info) SourceInfo {
-	si := SourceInfo{Description: description, Location: src.Location}
+func RecordSource(description, host string, src protocol.Source, info protocol.Info) SourceInfo {
+	si := SourceInfo{Description: description, Host: host, Location: src.Location}
 	for k, v := range src.Options {
 		if o, ok := info.Option(k); ok && !o.Secret {
 			if si.Options == nil {

@@ -16,12 +16,12 @@ import (
 func TestRecordedSource(t *testing.T) {
 	info := protocol.Info{Options: []protocol.OptionSpec{{Name: "log-dir"}, {Name: "writable"}, {Name: "password", Secret: true}}}
 	src := protocol.Source{Location: "/i", Options: map[string]string{"log-dir": "/l", "writable": "true", "password": "hunter2", "undescribed": "x"}}
-	got := RecordSource("nightly", src, info)
-	want := SourceInfo{Description: "nightly", Location: "/i", Options: map[string]string{"log-dir": "/l", "writable": "true"}}
+	got := RecordSource("nightly", "dc1", src, info)
+	want := SourceInfo{Description: "nightly", Host: "dc1", Location: "/i", Options: map[string]string{"log-dir": "/l", "writable": "true"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("recorded %+v, want %+v", got, want)
 	}
-	if got := RecordSource("", protocol.Source{Location: "/i", Options: map[string]string{"password": "p"}}, info); got.Options != nil {
+	if got := RecordSource("", "", protocol.Source{Location: "/i", Options: map[string]string{"password": "p"}}, info); got.Options != nil {
 		t.Fatalf("a secret-only source recorded options %v", got.Options)
 	}
 }

@@ -35,6 +35,10 @@ type BackupRequest struct {
 	// Description is a free text recorded in the manifest, such as the
 	// host name and service the backup is of.
 	Description string
+	// Host names the machine the source lives on (the CLI: this machine's
+	// host name, or the one the user gave restic); recorded in the
+	// manifest, where it identifies the source together with its location.
+	Host string
 	// TruncateLogs asks the plugin to truncate logs once the set is
 	// durably stored. Only full and incremental backups truncate, and only
 	// plugins with protocol.CapabilityTruncateLogs; Backup refuses other
@@ -347,7 +351,7 @@ func (b *backupRun) run() (*Result, error) {
 		TruncateRequested: req.TruncateLogs,
 		Started:           started,
 		Finished:          b.o.now().UTC(),
-		Source:            backupset.RecordSource(req.Description, req.Source, info),
+		Source:            backupset.RecordSource(req.Description, req.Host, req.Source, info),
 		Files:             files,
 		Complete:          true,
 	}

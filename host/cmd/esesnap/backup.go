@@ -127,6 +127,10 @@ func runBackup(cmd *cobra.Command, f *backupFlags) error {
 	if f.source, err = f.src.source(); err != nil {
 		return usageError(err)
 	}
+	hostName, err := f.resticCfg.hostName()
+	if err != nil {
+		return withCode(ExitError, fmt.Errorf("host name: %w", err))
+	}
 	dataOut := cmd.OutOrStdout()
 	report := cmd.OutOrStdout()
 	if f.tar == "-" {
@@ -161,7 +165,7 @@ func runBackup(cmd *cobra.Command, f *backupFlags) error {
 		opts = append(opts, host.WithProgress(p))
 		defer p.finish()
 	}
-	req := host.BackupRequest{Kind: kind, Source: f.source, TruncateLogs: f.truncate, ChunkBytes: f.chunk, Description: f.describe}
+	req := host.BackupRequest{Kind: kind, Source: f.source, TruncateLogs: f.truncate, ChunkBytes: f.chunk, Description: f.describe, Host: hostName}
 	res, err := host.Backup(ctx, client.Snapshotter(), req, sink, opts...)
 	// A committed set is kept whatever happened after the commit: ending
 	// the session may have truncated logs, and then it holds their only copy.

@@ -98,20 +98,33 @@ func (r *resticFlags) sink(ctx context.Context, cmd *cobra.Command, kind protoco
 		chain = hex.EncodeToString(b[:])
 	}
 	name := filepath.Base(filepath.Clean(src.Location)) + ".tar"
-	var joined *catalog.Chain
+	// The instance's identity: its log stream's signature, read from its
+	// checkpoint before the backup when esesnap can, and always checked
+	// against the streamed set before the snapshot is saved.
+	hint := instanceHint(src)
+	want := hint
 	if chain == "" {
 		// An incremental or differential continues the latest chain of
-		// this instance: same host, same source, and (checked before the
-		// set is committed) the same log stream.
-		var err error
-		if joined, err = r.latestChain(ctx, cmd, src); err != nil {
+		// this instance: same host, same source, same log stream.
+		joined, err := r.latestChain(ctx, cmd, src)
+		if err != nil {
 			return nil, r.repo, func(bool) error { return nil }, err
 		}
 		chain = joined.ID
+		if ci := joined.Key.Instance; ci != "" {
+			if hint != "" && hint != ci {
+				return nil, r.repo, func(bool) error { return nil }, otherInstance(joined.ID, ci, hint)
+			}
+			want = ci
+		}
 	}
 	tags := []string{"esesnap", "esesnap:kind=" + kind.String()}
 	if chain != "" {
 		tags = append(tags, "esesnap:chain="+chain)
+	}
+	tags = append(tags, sourceTag(src.Location))
+	if want != "" {
+		tags = append(tags, "esesnap:instance="+catalog.Short(want))
 	}
 	var opts []restic.SinkOption
 	if r.estimate {
@@ -142,8 +155,8 @@ func (r *resticFlags) sink(ctx context.Context, cmd *cobra.Command, kind protoco
 		return nil, r.repo, func(bool) error { return nil }, err
 	}
 	rs := resticSink{Sink: s, chain: chain}
-	if joined != nil {
-		return &sameInstanceSink{resticSink: rs, chain: joined}, r.repo + " (restic)", func(bool) error { return nil }, nil
+	if want != "" {
+		return &sameInstanceSink{resticSink: rs, chain: chain, want: want}, r.repo + " (restic)", func(bool) error { return nil }, nil
 	}
 	return rs, r.repo + " (restic)", func(bool) error { return nil }, nil
 }
@@ -185,19 +198,27 @@ func (r *resticFlags) latestChain(ctx context.Context, cmd *cobra.Command, src p
 	return latest, nil
 }
 
-// errOtherInstance means an incremental or differential set is of another
-// instance than the chain it was to join.
+// errOtherInstance means a set is of another instance than the chain it
+// was to join (or than its tags say).
 var errOtherInstance = errors.New("the set is of another instance than the chain it continues")
 
-// sameInstanceSink is the restic sink of an incremental or differential
-// backup: before the set is committed, it checks that the set's instance
-// (its log stream's signature) is the chain's, so that a set never joins
-// the chain of another instance that lived at the same path (a re-created
-// database, a reset log stream). A mismatch fails the backup before the
-// snapshot is saved; the session then ends aborted and truncates nothing.
+// otherInstance is errOtherInstance with the chain and both identities.
+func otherInstance(chain, want, got string) error {
+	return fmt.Errorf("%w: chain %s belongs to instance %s, this instance's log stream is %s; take a full backup to start a chain of this instance",
+		errOtherInstance, chain, catalog.Short(want), catalog.Short(got))
+}
+
+// sameInstanceSink is the restic sink of a backup whose instance is known
+// before it streams (from the chain it continues or the instance's
+// checkpoint): before the set is committed, it checks that the set's
+// instance (its log stream's signature) is that one, so that a set never
+// joins the chain of another instance that lived at the same path (a
+// re-created database, a reset log stream) nor carries another instance's
+// tag. A mismatch fails the backup before the snapshot is saved; the
+// session then ends aborted and truncates nothing.
 type sameInstanceSink struct {
 	resticSink
-	chain *catalog.Chain
+	chain, want string
 }
 
 // Commit checks the set's instance, then commits.
@@ -210,9 +231,8 @@ func (s *sameInstanceSink) Commit(ctx context.Context, manifest []byte, modTime 
 	if e := eseset.InfoOf(m); e != nil {
 		got = instanceOf(e)
 	}
-	if want := s.chain.Key.Instance; want != "" && got != want {
-		return fmt.Errorf("%w: chain %s belongs to instance %s, this set's log stream is %s; take a full backup to start a chain of this instance",
-			errOtherInstance, s.chain.ID, catalog.Short(want), catalog.Short(got))
+	if got != s.want {
+		return otherInstance(s.chain, s.want, got)
 	}
 	return s.resticSink.Commit(ctx, manifest, modTime)
 }

@@ -62,6 +62,23 @@ func TestResticTwoInstancesOneName(t *testing.T) {
 	backup("dc2", dc2, "full")
 	backup("dc1", dc1, "incremental")
 
+	// Each snapshot carries its instance as tags: the source path and the
+	// log stream's signature (read from the checkpoint before streaming,
+	// checked against the set before the snapshot was saved).
+	for _, snap := range resticSnapshots(t, env, bin, repo) {
+		var tags []string
+		for _, tag := range snap["tags"].([]any) {
+			tags = append(tags, tag.(string))
+		}
+		src := dc1
+		if snap["hostname"] == "dc2" {
+			src = dc2
+		}
+		if !slices.Contains(tags, "esesnap:source="+src) || !slices.ContainsFunc(tags, func(s string) bool { return strings.HasPrefix(s, "esesnap:instance=") && len(s) == len("esesnap:instance=")+16 }) {
+			t.Fatalf("snapshot of %s has tags %q", snap["hostname"], tags)
+		}
+	}
+
 	ls := listing(t, env, bin, repo)
 	if len(ls) != 2 || ls[0].Host != "dc1" || ls[1].Host != "dc2" || ls[0].Path != dc1 || ls[1].Path != dc2 || ls[0].Instance == ls[1].Instance || ls[0].Instance == "" {
 		t.Fatalf("instances %+v", ls)
