@@ -74,7 +74,9 @@ func TestResticTwoInstancesOneName(t *testing.T) {
 		if snap["hostname"] == "dc2" {
 			src = dc2
 		}
-		if !slices.Contains(tags, "esesnap:source="+src) || !slices.ContainsFunc(tags, func(s string) bool { return strings.HasPrefix(s, "esesnap:instance=") && len(s) == len("esesnap:instance=")+16 }) {
+		if !slices.Contains(tags, "esesnap:source="+src) || !slices.ContainsFunc(tags, func(s string) bool {
+			return strings.HasPrefix(s, "esesnap:instance=") && len(s) == len("esesnap:instance=")+16
+		}) {
 			t.Fatalf("snapshot of %s has tags %q", snap["hostname"], tags)
 		}
 	}
