@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/protocol"
 )
 
@@ -58,7 +57,7 @@ func checkBeginRejectsKind(ctx context.Context, tgt Target) error {
 		return fmt.Errorf("Info: %w", err)
 	}
 	var errs []error
-	try := func(k protocol.Kind, want ese.Code, why string) {
+	try := func(k protocol.Kind, want failure, why string) {
 		se, err := begin(ctx, tgt.Snapshotter, tgt.Source, k)
 		if err == nil {
 			se.cleanup(ctx)
@@ -67,11 +66,11 @@ func checkBeginRejectsKind(ctx context.Context, tgt Target) error {
 			errs = append(errs, err)
 		}
 	}
-	try(protocol.KindUnspecified, ese.ErrInvalidParameter, "the zero Kind, which a host that forgot to set one sends")
-	try(protocol.Kind(99), ese.ErrInvalidParameter, "not a kind")
+	try(protocol.KindUnspecified, failInvalidParameter, "the zero Kind, which a host that forgot to set one sends")
+	try(protocol.Kind(99), failInvalidParameter, "not a kind")
 	for _, k := range []protocol.Kind{protocol.KindFull, protocol.KindIncremental, protocol.KindCopy, protocol.KindDifferential} {
 		if !info.Supports(k) {
-			try(k, 0, "a kind Info does not list")
+			try(k, anyTypedFailure, "a kind Info does not list")
 		}
 	}
 	return errors.Join(errs...)
@@ -97,7 +96,7 @@ func backupCheck(k protocol.Kind) func(ctx context.Context, tgt Target) error {
 		}
 		se, err := begin(ctx, tgt.Snapshotter, tgt.Source, k)
 		if err != nil {
-			if (k == protocol.KindIncremental || k == protocol.KindDifferential) && errors.Is(err, ese.ErrMissingFullBackup) {
+			if (k == protocol.KindIncremental || k == protocol.KindDifferential) && failMissingFullBackup.is(err) {
 				return fmt.Errorf("%w: %v: a %s backup builds on a recorded full backup; take a full backup of Target.Source with log truncation first to exercise it", ErrSkip, err, k)
 			}
 			return err
@@ -125,10 +124,10 @@ func backupSession(ctx context.Context, se *session, info protocol.Info) error {
 		return fmt.Errorf("End(succeeded) without TruncateLogs deleted %v: truncate logs only when the host asks", res.Truncated)
 	}
 	if _, err := se.s.Files(ctx, se.id); err != nil {
-		return wantCode(err, "Files after End", 0)
+		return wantCode(err, "Files after End", anyTypedFailure)
 	}
 	//lint:ignore ST1005 the message begins with the protocol method that failed, Snapshotter.Files
-	return errors.New("Files after End succeeded: an ended session must refuse further calls with a typed error (ese.ErrNoBackup, or gRPC FailedPrecondition)")
+	return errors.New("Files after End succeeded: an ended session must refuse further calls with a typed error (JET_errNoBackup, or gRPC FailedPrecondition)")
 }
 
 // abortPhase is where an abort check ends its session.
@@ -209,11 +208,11 @@ func checkUnknownSession(ctx context.Context, tgt Target) error {
 	bogus := "conformance-unknown-" + se.id
 	var errs []error
 	_, err = tgt.Snapshotter.Files(ctx, bogus)
-	errs = append(errs, wantCode(err, "Files on an unknown session id", ese.ErrNoBackup))
+	errs = append(errs, wantCode(err, "Files on an unknown session id", failNoBackup))
 	err = tgt.Snapshotter.Read(ctx, bogus, "conformance-no-such-file", 0, discard)
-	errs = append(errs, wantCode(err, "Read on an unknown session id", ese.ErrNoBackup))
+	errs = append(errs, wantCode(err, "Read on an unknown session id", failNoBackup))
 	_, err = tgt.Snapshotter.End(ctx, bogus, protocol.EndRequest{Outcome: protocol.OutcomeAborted})
-	errs = append(errs, wantCode(err, "End(aborted) on an unknown session id", ese.ErrNoBackup))
+	errs = append(errs, wantCode(err, "End(aborted) on an unknown session id", failNoBackup))
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
@@ -237,7 +236,7 @@ func checkReadOutsideBatch(ctx context.Context, tgt Target) error {
 	defer se.cleanup(ctx)
 	const name = "conformance-not-listed"
 	err = se.s.Read(ctx, se.id, name, 0, discard)
-	if err := wantCode(err, fmt.Sprintf("Read %q before any Files", name), 0); err != nil {
+	if err := wantCode(err, fmt.Sprintf("Read %q before any Files", name), anyTypedFailure); err != nil {
 		return err
 	}
 	// The plugin may end a session on a misuse; use a fresh one.
@@ -254,7 +253,7 @@ func checkReadOutsideBatch(ctx context.Context, tgt Target) error {
 		return fmt.Errorf("the source has a file named %q; use another source", name)
 	}
 	err = se.s.Read(ctx, se.id, name, 0, discard)
-	return wantCode(err, fmt.Sprintf("Read %q, a name the batch does not list", name), 0)
+	return wantCode(err, fmt.Sprintf("Read %q, a name the batch does not list", name), anyTypedFailure)
 }
 
 // firstBatch begins a session and returns it with its first non-empty
@@ -288,7 +287,7 @@ func checkReadTwice(ctx context.Context, tgt Target) error {
 		return err
 	}
 	err = se.s.Read(ctx, se.id, f.Name, 0, discard)
-	return wantCode(err, fmt.Sprintf("a second Read of %q in the same session", f.Name), 0)
+	return wantCode(err, fmt.Sprintf("a second Read of %q in the same session", f.Name), anyTypedFailure)
 }
 
 // checkFilesBeforeBatchRead: each batch is returned once, and the next one
@@ -305,7 +304,7 @@ func checkFilesBeforeBatchRead(ctx context.Context, tgt Target) error {
 		return err
 	}
 	_, err = se.s.Files(ctx, se.id)
-	if err := wantCode(err, "Files before any file of the current batch was read", ese.ErrInvalidBackupSequence); err != nil {
+	if err := wantCode(err, "Files before any file of the current batch was read", failInvalidBackupSequence); err != nil {
 		return err
 	}
 	if len(files) < 2 {
@@ -322,7 +321,7 @@ func checkFilesBeforeBatchRead(ctx context.Context, tgt Target) error {
 		return err
 	}
 	_, err = se.s.Files(ctx, se.id)
-	return wantCode(err, fmt.Sprintf("Files after reading 1 of the %d files of the current batch", len(files)), ese.ErrInvalidBackupSequence)
+	return wantCode(err, fmt.Sprintf("Files after reading 1 of the %d files of the current batch", len(files)), failInvalidBackupSequence)
 }
 
 // checkEndSucceededEarly: End(succeeded) with files left unread fails and
@@ -339,8 +338,8 @@ func checkEndSucceededEarly(ctx context.Context, tgt Target) error {
 		return err
 	}
 	res, err := se.end(ctx, protocol.OutcomeSucceeded, false)
-	if err := wantCode(err, "End(succeeded) before the files of the batch were read", 0); err != nil {
-		return fmt.Errorf("%w (the backup is incomplete; ese.ErrInvalidBackupSequence says so)", err)
+	if err := wantCode(err, "End(succeeded) before the files of the batch were read", anyTypedFailure); err != nil {
+		return fmt.Errorf("%w (the backup is incomplete; JET_errInvalidBackupSequence says so)", err)
 	}
 	if res.Recorded != "" || len(res.Truncated) > 0 {
 		return fmt.Errorf("End(succeeded) failed but recorded %q and truncated %v: an incomplete backup records and truncates nothing", res.Recorded, res.Truncated)
@@ -369,7 +368,7 @@ func checkEndTwice(ctx context.Context, tgt Target) error {
 	}
 	res, err := se.end(ctx, protocol.OutcomeSucceeded, false)
 	if err != nil {
-		if err := wantCode(err, "End(succeeded) after End(aborted)", 0); err != nil {
+		if err := wantCode(err, "End(succeeded) after End(aborted)", anyTypedFailure); err != nil {
 			return err
 		}
 	} else if res.Recorded != "" || len(res.Truncated) > 0 {
@@ -394,7 +393,7 @@ func checkEndTwice(ctx context.Context, tgt Target) error {
 	}
 	again, err := se.end(ctx, protocol.OutcomeAborted, false)
 	if err != nil {
-		if err := wantCode(err, "End(aborted) after End(succeeded)", 0); err != nil {
+		if err := wantCode(err, "End(aborted) after End(succeeded)", anyTypedFailure); err != nil {
 			return err
 		}
 	} else if again.Recorded != first.Recorded || !slices.Equal(again.Truncated, first.Truncated) {
@@ -447,21 +446,21 @@ func checkCancelMidRead(ctx context.Context, tgt Target) error {
 	// The file is still unread, so Files would fail in a live session too;
 	// reading the file again tells an ended session from a live one.
 	err = se.s.Read(ctx, se.id, r.file, 0, discard)
-	if err := wantCode(err, fmt.Sprintf("Read of %q again after its first Read was cancelled", r.file), 0); err != nil {
+	if err := wantCode(err, fmt.Sprintf("Read of %q again after its first Read was cancelled", r.file), anyTypedFailure); err != nil {
 		return fmt.Errorf("%w: a cancelled stream ends the session (ESE cannot resume a file), so later calls fail", err)
 	}
 	_, err = se.s.Files(ctx, se.id)
-	if err := wantCode(err, fmt.Sprintf("Files after the Read of %q was cancelled", r.file), 0); err != nil {
+	if err := wantCode(err, fmt.Sprintf("Files after the Read of %q was cancelled", r.file), anyTypedFailure); err != nil {
 		return fmt.Errorf("%w: a cancelled stream ends the session, so later calls fail", err)
 	}
 	if k, ok := tgt.Snapshotter.(protocol.SessionKeeper); ok && p.info.Has(protocol.CapabilityKeepalive) {
 		err := k.Keepalive(ctx, se.id)
-		if err := wantCode(err, "Keepalive of the session ended by a cancelled Read", 0); err != nil {
+		if err := wantCode(err, "Keepalive of the session ended by a cancelled Read", anyTypedFailure); err != nil {
 			return fmt.Errorf("%w: Keepalive tells the host that End cannot succeed", err)
 		}
 	}
 	res, err := se.s.End(ctx, se.id, protocol.EndRequest{Outcome: protocol.OutcomeSucceeded})
-	if err := wantCode(err, "End(succeeded) of the session ended by a cancelled Read", 0); err != nil {
+	if err := wantCode(err, "End(succeeded) of the session ended by a cancelled Read", anyTypedFailure); err != nil {
 		return fmt.Errorf("%w: a session the plugin aborted never ends succeeded", err)
 	}
 	if res.Recorded != "" || len(res.Truncated) > 0 {
@@ -505,7 +504,7 @@ func checkKeepalive(ctx context.Context, tgt Target) error {
 		return fmt.Errorf("End(aborted): %w", err)
 	}
 	err = k.Keepalive(ctx, se.id)
-	return wantCode(err, "Keepalive after End", 0)
+	return wantCode(err, "Keepalive after End", anyTypedFailure)
 }
 
 // checkRestart: a plugin restarted while a session was open (as after a
@@ -535,7 +534,7 @@ func checkRestart(ctx context.Context, tgt Target) error {
 		return errors.New("Target.Restart returned a nil Snapshotter")
 	}
 	_, err = s2.Files(ctx, se.id)
-	if err := wantCode(err, "Files after a restart on a session of the previous plugin", ese.ErrNoBackup); err != nil {
+	if err := wantCode(err, "Files after a restart on a session of the previous plugin", failNoBackup); err != nil {
 		return err
 	}
 	return beginAgain(ctx, s2, tgt.Source, p.kind, "a restart of the plugin in the middle of a session")

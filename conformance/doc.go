@@ -38,10 +38,10 @@
 //
 // Every error the checks provoke must be typed, so that a host still knows
 // what happened on the other side of the process boundary: an error of the
-// plugin's own domain (protocol.Coded; for ESE an *ese.Error, whose JET_err
+// plugin's own domain (protocol.Coded; for ESE's domain "jet", whose JET_err
 // must be the one named above) or, for a plugin without a domain of its own,
-// a gRPC code that fits (the code ese.Code.GRPCCode gives the JET_err named
-// above: FailedPrecondition for JET_errNoBackup and
+// a gRPC code that fits (the code ESE maps the JET_err named above to:
+// FailedPrecondition for JET_errNoBackup and
 // JET_errInvalidBackupSequence, AlreadyExists for JET_errBackupInProgress,
 // InvalidArgument for JET_errInvalidParameter). A plain Go error, which
 // travels as Internal, fails; the exceptions are a cancelled Read and a

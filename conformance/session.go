@@ -8,10 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
-	"github.com/esesnap/esesnap/ese"
 	"github.com/esesnap/esesnap/protocol"
 	"google.golang.org/grpc/codes"
 )
@@ -259,36 +257,69 @@ func beginAgain(ctx context.Context, s protocol.Snapshotter, src protocol.Source
 	return nil
 }
 
+// failure is a failure a check expects, in the two ways a plugin may say
+// it: the JET_err of ESE's error domain ("jet", the only engine domain the
+// suite knows by number), and the gRPC code an error of any other plugin
+// travels with. The numbers are ESE's (TestFailuresAreESEs keeps them
+// equal to package ese's); the suite imports nothing of the ese tree.
+type failure struct {
+	jet  int64      // the JET_err, negative
+	name string     // its name, such as JET_errNoBackup
+	grpc codes.Code // the gRPC code that fits it
+}
+
+// jetDomain is ESE's error domain.
+const jetDomain = "jet"
+
+// The failures the checks expect.
+var (
+	failNoBackup              = failure{-520, "JET_errNoBackup", codes.FailedPrecondition}
+	failInvalidParameter      = failure{-1003, "JET_errInvalidParameter", codes.InvalidArgument}
+	failInvalidBackupSequence = failure{-521, "JET_errInvalidBackupSequence", codes.FailedPrecondition}
+	failMissingFullBackup     = failure{-560, "JET_errMissingFullBackup", codes.FailedPrecondition}
+	anyTypedFailure           = failure{}
+)
+
+// String names the failure as a JET_err with its number.
+func (f failure) String() string { return fmt.Sprintf("%s (%d)", f.name, f.jet) }
+
+// is reports whether err is the failure in ESE's domain.
+func (f failure) is(err error) bool {
+	var c protocol.Coded
+	return errors.As(err, &c) && c.ErrorDomain() == jetDomain && c.ErrorCode() == f.jet
+}
+
 // wantCode returns nil when err is a failure of the kind want names (any
-// typed failure when want is 0), and otherwise a message saying what the
-// plugin should have returned from call. A plugin may answer in its own
-// error domain or with plain gRPC codes:
-//   - an error of domain "jet" (an *ese.Error, or its *protocol.Error form
-//     from a plugin process) must carry exactly want;
+// typed failure for anyTypedFailure), and otherwise a message saying what
+// the plugin should have returned from call. A plugin may answer in its
+// own error domain or with plain gRPC codes:
+//   - an error of domain "jet" (ESE's; an *ese.Error in process, a
+//     *protocol.Error from a plugin process) must carry exactly want's
+//     JET_err;
 //   - any other coded error (protocol.Coded) or a plain gRPC status must
-//     travel with the gRPC code of want (FailedPrecondition for
-//     JET_errNoBackup, AlreadyExists for JET_errBackupInProgress, ...), or
-//     with any code but Internal and Unknown when want is 0.
+//     travel with want's gRPC code (FailedPrecondition for
+//     JET_errNoBackup, InvalidArgument for JET_errInvalidParameter, ...),
+//     or with any code but Internal and Unknown for anyTypedFailure.
 //
 // An error with no code at all (a plain Go error, which travels as
 // Internal) always fails: the host could not tell what happened.
-func wantCode(err error, call string, want ese.Code) error {
-	wantText := "a typed error (a protocol.Coded error such as *ese.Error, or a *protocol.Error or gRPC status with a code other than Internal and Unknown)"
-	if want != 0 {
-		wantText = fmt.Sprintf("%s (%s) or, without a domain of its own, gRPC %s", want.String(), goName(want), want.GRPCCode())
+func wantCode(err error, call string, want failure) error {
+	wantText := "a typed error (a protocol.Coded error, or a *protocol.Error or gRPC status with a code other than Internal and Unknown)"
+	if want != anyTypedFailure {
+		wantText = fmt.Sprintf("%s or, without a domain of its own, gRPC %s", want, want.grpc)
 	}
 	if err == nil {
 		return fmt.Errorf("%s succeeded; it must fail with %s", call, wantText)
 	}
 	var c protocol.Coded
 	coded := errors.As(err, &c)
-	if coded && c.ErrorDomain() == ese.Domain {
-		code := ese.Code(c.ErrorCode())
+	if coded && c.ErrorDomain() == jetDomain {
+		code := c.ErrorCode()
 		switch {
 		case code >= 0:
-			return fmt.Errorf("%s failed with %q, whose code %s is not an error code: use a negative JET_err", call, err, code.String())
-		case want != 0 && code != want:
-			return fmt.Errorf("%s failed with %s, want %s (%s); the error was %q", call, code.String(), want.String(), goName(want), err)
+			return fmt.Errorf("%s failed with %q, whose code %d is not an error code: use a negative JET_err", call, err, code)
+		case want != anyTypedFailure && code != want.jet:
+			return fmt.Errorf("%s failed with %s (%d), want %s; the error was %q", call, c.ErrorName(), code, want, err)
 		}
 		return nil
 	}
@@ -296,20 +327,10 @@ func wantCode(err error, call string, want ese.Code) error {
 	switch {
 	case (!coded || c.ErrorDomain() == "") && (got == codes.Internal || got == codes.Unknown):
 		return fmt.Errorf("%s failed with %q, which carries no code (it travels as gRPC %s): return %s so that the host knows what happened across the process boundary", call, err, got, wantText)
-	case want != 0 && got != want.GRPCCode():
+	case want != anyTypedFailure && got != want.grpc:
 		return fmt.Errorf("%s failed with gRPC %s, want %s; the error was %q", call, got, wantText, err)
 	}
 	return nil
-}
-
-// goName is the Go name of a code in package ese: JET_errNoBackup is
-// ese.ErrNoBackup.
-func goName(c ese.Code) string {
-	n := strings.TrimPrefix(c.Name(), "JET_")
-	if n == "" {
-		return "ese.Code"
-	}
-	return "ese." + strings.ToUpper(n[:1]) + n[1:]
 }
 
 // describe names a source in messages.

@@ -9,11 +9,15 @@ import (
 	"github.com/esesnap/esesnap/ese/eseset"
 )
 
-// TestHostImportsNoESE checks that the runner and the set format are
-// generic: nothing of the ese tree is among their dependencies; the ESE set
-// checks are plugged in by ese/eseset and JET_err decoding by the program.
+// TestHostImportsNoESE checks that the generic parts are generic: the
+// runner, the set format, the protocol, the plugin glue, the conformance
+// suite, the catalog and the non-ESE example plugin have nothing of the ese
+// tree among their dependencies; the ESE set checks are plugged in by
+// ese/eseset and JET_err decoding by the program.
 func TestHostImportsNoESE(t *testing.T) {
-	for _, pkg := range []string{"github.com/esesnap/esesnap/host", "github.com/esesnap/esesnap/backupset", "github.com/esesnap/esesnap/protocol"} {
+	for _, pkg := range []string{"github.com/esesnap/esesnap/host", "github.com/esesnap/esesnap/backupset", "github.com/esesnap/esesnap/protocol",
+		"github.com/esesnap/esesnap/plugin", "github.com/esesnap/esesnap/conformance", "github.com/esesnap/esesnap/host/catalog",
+		"github.com/esesnap/esesnap/examples/dirsnap/cmd/dirsnap-plugin"} {
 		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)
