@@ -25,11 +25,12 @@ esac
 esesnap backup --source "$source_dir" --kind "$kind" --writable --truncate-logs --page-delta \
 	--restic-repo "${RESTIC_REPOSITORY:?set RESTIC_REPOSITORY}" --json >"/var/log/esesnap-$kind.json"
 
-# Keep every snapshot of the last 15 days, so that each point of the last
-# 14 days still has its full backup and every incremental after it (a
-# --keep-daily policy would keep only the day's last incremental and break
-# the chains), and every base of page deltas; prune what no snapshot needs
-# any more.
+# Retention by restore points: the last 48 hourly points, one a day for two
+# weeks, one a week for three months. esesnap forget keeps everything a kept
+# point needs (its full backup, every incremental before it, the bases of
+# page deltas), which plain restic forget --keep-daily does not; it touches
+# this host's esesnap snapshots only, and prunes what nothing needs.
 if [ "$kind" = full ]; then
-	restic forget --tag esesnap --keep-within 15d --keep-tag esesnap:delta-base --prune
+	esesnap forget --restic-repo "$RESTIC_REPOSITORY" --host "$(hostname)" \
+		--keep-hourly 48 --keep-daily 14 --keep-weekly 13 --prune
 fi
