@@ -108,7 +108,11 @@ func TestBackupOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (backupset.SourceInfo{Location: src, Options: map[string]string{"log-dir": src, "writable": "false"}}); !reflect.DeepEqual(m.Source, want) {
+	hostName, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (backupset.SourceInfo{Host: hostName, Location: src, Options: map[string]string{"log-dir": src, "writable": "false"}}); !reflect.DeepEqual(m.Source, want) {
 		t.Fatalf("manifest source %+v, want %+v", m.Source, want)
 	}
 }
