@@ -1,6 +1,9 @@
 package testservers
 
 import (
+	"bytes"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -62,10 +65,19 @@ func NewCountingProxy(tb testing.TB, s *Server) *CountingProxy {
 		r.SetURL(target)
 		// S3 signs the Host header: keep the one restic signed.
 		r.Out.Host = r.In.Host
-	}}
+	}, ErrorLog: log.New(io.Discard, "", 0)} // a stopped restic's requests fail: expected
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := p.classify(r)
 		if release := p.record(req); release != nil {
+			// Read the whole request first: only then does the server
+			// notice that the client went away, and a request whose
+			// client was stopped must never reach the server.
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, "counting proxy: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
 			select {
 			case <-r.Context().Done():
 				// The client gave up (restic was stopped): the server
