@@ -169,7 +169,7 @@ type estimatePrep struct {
 	cfg    Config
 	cached bool // cfg came from the config cache
 	blobs  BlobSet
-	bc     *blobCache // nil for a repository that is not local
+	bc     *blobCache // nil without a cache directory (esesnap's, or restic's for a remote repository)
 	est    *Estimator
 
 	mu    sync.Mutex
@@ -200,6 +200,12 @@ func startEstimatePrep(ctx context.Context, o Options, known *Config) *estimateP
 		wg.Wait()
 		if p.err = errors.Join(cerr, berr); p.err != nil {
 			return
+		}
+		if p.bc == nil && o.localDir() == "" {
+			// A remote repository's first backup from here: the id that
+			// names restic's cache directory came with the config.
+			p.bc = o.remoteBlobCache(cfg.ID)
+			p.bc.listed(p.blobs)
 		}
 		p.cfg = cfg
 		if len(p.blobs) == 0 {
