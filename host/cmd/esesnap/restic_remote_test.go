@@ -102,8 +102,8 @@ func TestResticRemote(t *testing.T) {
 				if d := e.NewBytes + e.TreeBytes - sum.Restic.DataAdded; d < -512 || d > 512 {
 					t.Errorf("%s: predicted %d + %d tree bytes, restic added %d", kind, e.NewBytes, e.TreeBytes, sum.Restic.DataAdded)
 				}
-				t.Logf("%s: %d requests, %d restic processes opened the repository, %d listings of index/; %d bytes, %d added",
-					kind, len(proxy.Requests()), repositoryOpens(), indexLists(), sum.Bytes, sum.Restic.DataAdded)
+				t.Logf("%s: %d requests, %d restic processes opened the repository, %d listings of index/; %d bytes, %d added, %.2f s",
+					kind, len(proxy.Requests()), repositoryOpens(), indexLists(), sum.Bytes, sum.Restic.DataAdded, sum.Elapsed)
 				return sum
 			}
 
