@@ -60,7 +60,7 @@ const VersityGWVersion = "v1.8.0"
 func S3(tb testing.TB) *Server {
 	tb.Helper()
 	bin := toolBinary(tb, "versitygw",
-		"GOBIN=${XDG_CACHE_HOME:-$HOME/.cache}/esesnap/tools/bin go install github.com/versity/versitygw/cmd/versitygw@"+VersityGWVersion)
+		"GOBIN="+ToolDir()+" go install github.com/versity/versitygw/cmd/versitygw@"+VersityGWVersion)
 	dir := tb.TempDir()
 	s := &Server{
 		Name: "s3",

@@ -29,9 +29,12 @@ func resticBinary(t *testing.T) string {
 // and a stalled request reaches the server only once released.
 func TestServers(t *testing.T) {
 	bin := resticBinary(t)
-	for _, start := range []func(testing.TB) *Server{S3, REST} {
-		s := start(t)
-		t.Run(s.Name, func(t *testing.T) {
+	for _, server := range []struct {
+		name  string
+		start func(testing.TB) *Server
+	}{{"s3", S3}, {"rest", REST}} {
+		t.Run(server.name, func(t *testing.T) {
+			s := server.start(t)
 			p := NewCountingProxy(t, s)
 			env := append(os.Environ(), "RESTIC_PASSWORD=esesnap-test", "RESTIC_CACHE_DIR="+t.TempDir())
 			env = append(env, s.Env...)

@@ -33,9 +33,12 @@ import (
 // repository, byte for byte what the plugin streamed.
 func TestResticRemote(t *testing.T) {
 	bin := resticBinary(t)
-	for _, start := range []func(testing.TB) *testservers.Server{testservers.S3, testservers.REST} {
-		srv := start(t)
-		t.Run(srv.Name, func(t *testing.T) {
+	for _, server := range []struct {
+		name  string
+		start func(testing.TB) *testservers.Server
+	}{{"s3", testservers.S3}, {"rest", testservers.REST}} {
+		t.Run(server.name, func(t *testing.T) {
+			srv := server.start(t)
 			proxy := testservers.NewCountingProxy(t, srv)
 			repo := srv.RepoVia(proxy.Addr)
 			env := append(os.Environ(), "RESTIC_PASSWORD=esesnap-test", "RESTIC_CACHE_DIR="+t.TempDir(),
