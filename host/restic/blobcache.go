@@ -48,7 +48,7 @@ import (
 // blobCacheMagic starts a blob cache file; the version is in the name.
 const blobCacheMagic = "ESBLOBS1"
 
-// blobCache is what knownBlobs found for a local repository, with what
+// blobCache is what knownBlobs found for a repository, with what
 // it needs to update the cache after the backup.
 type blobCache struct {
 	path string // the cache file, "" when there is none
