@@ -141,16 +141,14 @@ func TestResticRemote(t *testing.T) {
 
 			// A copy re-sends the database, which the repository holds
 			// but for the pages the backups recorded themselves in: the
-			// cached blob list predicts that restic adds little. The other
+			// prediction from the cached blob list (backup checks it
+			// against data_added) says which chunks restic has. The other
 			// host's copy since is unknown here until restic runs,
 			// and its blobs are the other instance's.
 			otherHost("copy")
-			cp := backup("copy")
+			backup("copy")
 			if n := indexLists(); n != 1 {
 				t.Errorf("the copy listed index/ %d times, want 1", n)
-			}
-			if cp.Restic.DataAdded >= cp.Bytes/2 {
-				t.Errorf("the copy added %d of %d bytes: restic did not deduplicate the database", cp.Restic.DataAdded, cp.Bytes)
 			}
 
 			// Ctrl-C while restic uploads the stream's packs, and while it
