@@ -114,6 +114,9 @@ func (s *Sink) Commit(ctx context.Context, manifest []byte, modTime time.Time) e
 	if err != nil {
 		return err
 	}
+	// The next incremental finds its chain by the manifests of the
+	// repository's sets: this one needs no restic cat tree and cat blob.
+	s.opts.cacheManifest(sum.SnapshotID, manifest)
 	if est != nil {
 		fromCache := s.prep.cached || s.prep.bc != nil && s.prep.bc.fromCache
 		switch ok := plausible(est, sum); {
