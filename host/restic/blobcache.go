@@ -5,11 +5,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strings"
 
 	"github.com/esesnap/esesnap/internal/durable"
 )
@@ -27,17 +30,34 @@ import (
 // cache. Another writer's index files make the cache stale (see update); a
 // prediction from the cache that still lands far from data_added drops it
 // (see Sink.Commit).
+//
+// A remote repository's index directory (s3:, rest:, sftp:, ...) cannot
+// be read without restic, but restic's own cache holds a copy of it:
+// every restic run that loads the index lists the repository's index
+// files, removes from its cache those that are gone and downloads those
+// that are new, and a backup adds the index it writes. The cache file is
+// then keyed by that copy (restic's cache directory, <cache>/<repository
+// id>/index/), and is valid while it is unchanged. What this host cannot
+// see is another host's backup since its own last restic run: its blobs
+// are missing from the list until a restic run here picks up its index,
+// after which the list is made again. For ESE instances of other hosts,
+// whose data hardly deduplicates with this one's, that only lets the
+// estimate count a shared chunk as new. Without restic's cache
+// (--no-cache) every backup lists the blobs.
 
 // blobCacheMagic starts a blob cache file; the version is in the name.
 const blobCacheMagic = "ESBLOBS1"
 
-// blobCache is what knownBlobs found for a local repository, with what
+// blobCache is what knownBlobs found for a repository, with what
 // it needs to update the cache after the backup.
 type blobCache struct {
-	path       string   // the cache file, "" when there is none
-	dir        string   // the repository directory
-	configFile string   // configFileSum when the list was made
+	path string // the cache file, "" when there is none
+	// list reads the index directory: the repository's own, or for a
+	// remote repository restic's cached copy of it.
+	list       func() ([]string, error)
+	configFile string   // what the list was made for: configFileSum, or restic's cache directory
 	names      []string // the index directory before the backup
+	named      bool     // names were read
 	fromCache  bool     // the set came from the cache file
 }
 
@@ -61,12 +81,11 @@ func indexNames(dir string) ([]string, error) {
 func (o Options) knownBlobs(ctx context.Context) (BlobSet, *blobCache, error) {
 	dir := o.localDir()
 	if dir == "" {
-		set, err := DataBlobs(ctx, o)
-		return set, nil, err
+		return o.knownRemoteBlobs(ctx)
 	}
-	bc := &blobCache{path: o.cachePath(".blobs"), dir: dir, configFile: o.configFileSum()}
-	names, err := indexNames(dir)
-	bc.names = names
+	bc := &blobCache{path: o.cachePath(".blobs"), list: func() ([]string, error) { return indexNames(dir) }, configFile: o.configFileSum()}
+	names, err := bc.list()
+	bc.names, bc.named = names, err == nil
 	if err == nil && len(names) == 0 {
 		return BlobSet{}, bc, nil
 	}
@@ -89,6 +108,146 @@ func (o Options) knownBlobs(ctx context.Context) (BlobSet, *blobCache, error) {
 	return set, bc, nil
 }
 
+// knownRemoteBlobs is DataBlobs for a repository behind a backend URL,
+// without running restic when restic's cached copy of the index directory
+// is unchanged since the cached list was made.
+func (o Options) knownRemoteBlobs(ctx context.Context) (BlobSet, *blobCache, error) {
+	var bc *blobCache
+	if c, ok := o.CachedConfig(); ok {
+		bc = o.remoteBlobCache(c.ID)
+	}
+	if bc != nil {
+		// An empty copy says nothing: restic may not have run here yet.
+		if names, err := bc.list(); err == nil && len(names) > 0 {
+			if set, err := readBlobCache(bc.path, bc.configFile, names); err == nil {
+				bc.names, bc.named, bc.fromCache = names, true, true
+				return set, bc, nil
+			}
+		}
+	}
+	set, err := DataBlobs(ctx, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	bc.listed(set)
+	return set, bc, nil
+}
+
+// remoteBlobCache is the blob cache of o's remote repository whose id is
+// repoID, keyed by restic's cached copy of its index directory; nil when
+// there is no cache directory of esesnap's or of restic's.
+func (o Options) remoteBlobCache(repoID string) *blobCache {
+	path, rdir := o.cachePath(".blobs"), o.resticCacheDir()
+	if path == "" || rdir == "" || repoID == "" || strings.ContainsAny(repoID, `/\.`) {
+		return nil
+	}
+	idx := filepath.Join(rdir, repoID, "index")
+	return &blobCache{path: path, list: func() ([]string, error) { return cachedIndexNames(idx) }, configFile: "restic-cache:" + idx}
+}
+
+// listed records set, which restic list blobs just made, for restic's
+// cached index directory as that run of restic left it: it brought the
+// copy up to date with the repository before it listed the blobs.
+func (bc *blobCache) listed(set BlobSet) {
+	if bc == nil {
+		return
+	}
+	names, err := bc.list()
+	if err != nil {
+		return
+	}
+	bc.names, bc.named = names, true
+	bc.write(names, set)
+}
+
+// cachedIndexNames lists the index files of restic's cache directory of
+// one repository (index/<first two hex digits>/<id>), sorted.
+func cachedIndexNames(dir string) ([]string, error) {
+	subs, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, sub := range subs {
+		if !sub.IsDir() {
+			continue
+		}
+		ents, err := os.ReadDir(filepath.Join(dir, sub.Name()))
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range ents {
+			// Only ids: restic downloads into tmp-* files beside them.
+			if _, err := hex.DecodeString(e.Name()); err == nil && len(e.Name()) == 64 {
+				names = append(names, e.Name())
+			}
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// resticCacheDir is where restic run with o keeps its cache: --cache-dir,
+// RESTIC_CACHE_DIR, or restic's directory in the user cache directory of
+// restic's environment; "" with --no-cache.
+func (o Options) resticCacheDir() string {
+	dir := ""
+	for i, a := range o.Args {
+		switch {
+		case a == "--no-cache":
+			return ""
+		case a == "--cache-dir" && i+1 < len(o.Args):
+			dir = o.Args[i+1]
+		case strings.HasPrefix(a, "--cache-dir="):
+			dir = strings.TrimPrefix(a, "--cache-dir=")
+		}
+	}
+	if dir != "" {
+		return dir
+	}
+	env := o.environ()
+	if v := lookupEnv(env, "RESTIC_CACHE_DIR"); v != "" {
+		return v
+	}
+	if o.Env == nil {
+		ucd, err := os.UserCacheDir()
+		if err != nil {
+			return ""
+		}
+		return filepath.Join(ucd, "restic")
+	}
+	// os.UserCacheDir, for restic's environment rather than esesnap's.
+	var base string
+	switch runtime.GOOS {
+	case "windows":
+		base = lookupEnv(env, "LocalAppData")
+	case "darwin", "ios":
+		if h := lookupEnv(env, "HOME"); h != "" {
+			base = filepath.Join(h, "Library", "Caches")
+		}
+	default:
+		base = lookupEnv(env, "XDG_CACHE_HOME")
+		if h := lookupEnv(env, "HOME"); base == "" && h != "" {
+			base = filepath.Join(h, ".cache")
+		}
+	}
+	if base == "" || !filepath.IsAbs(base) {
+		return ""
+	}
+	return filepath.Join(base, "restic")
+}
+
+// lookupEnv returns the last value of key in env, or "".
+func lookupEnv(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if val, ok := strings.CutPrefix(kv, key+"="); ok {
+			v = val
+		}
+	}
+	return v
+}
+
 // update records set as the repository's blobs after a backup, if the
 // index directory changed by exactly one new file: the index restic wrote
 // at the end of this backup. Anything else (a writer that finished while
@@ -99,8 +258,8 @@ func (bc *blobCache) update(set BlobSet) {
 	if bc == nil || bc.path == "" {
 		return
 	}
-	names, err := indexNames(bc.dir)
-	if err != nil || len(names) != len(bc.names)+1 {
+	names, err := bc.list()
+	if err != nil || !bc.named || len(names) != len(bc.names)+1 {
 		bc.forget()
 		return
 	}

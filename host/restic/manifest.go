@@ -63,13 +63,21 @@ func ReadManifest(ctx context.Context, o Options, s Snapshot) (*backupset.Manife
 	if err != nil {
 		return nil, fmt.Errorf("snapshot %s: %w", s.ShortID, err)
 	}
-	if cache != "" {
-		// A cache that cannot be written only costs the next listing time.
-		if err := durable.MkdirAll(filepath.Dir(cache), 0o700); err == nil {
-			_ = durable.WriteFileAtomic(cache, b, 0o600)
-		}
-	}
+	o.cacheManifest(s.ID, b)
 	return m, nil
+}
+
+// cacheManifest keeps manifest as the one of snapshot id, as ReadManifest
+// does after reading it and Sink.Commit once restic saved the snapshot. A
+// cache that cannot be written only costs the next listing time.
+func (o Options) cacheManifest(id string, manifest []byte) {
+	cache := o.manifestCachePath(id)
+	if cache == "" {
+		return
+	}
+	if err := durable.MkdirAll(filepath.Dir(cache), 0o700); err == nil {
+		_ = durable.WriteFileAtomic(cache, manifest, 0o600)
+	}
 }
 
 // manifestCachePath is where the manifest of snapshot id is cached, or ""

@@ -114,6 +114,9 @@ func (s *Sink) Commit(ctx context.Context, manifest []byte, modTime time.Time) e
 	if err != nil {
 		return err
 	}
+	// The next incremental finds its chain by the manifests of the
+	// repository's sets: this one needs no restic cat tree and cat blob.
+	s.opts.cacheManifest(sum.SnapshotID, manifest)
 	if est != nil {
 		fromCache := s.prep.cached || s.prep.bc != nil && s.prep.bc.fromCache
 		switch ok := plausible(est, sum); {
@@ -169,7 +172,7 @@ type estimatePrep struct {
 	cfg    Config
 	cached bool // cfg came from the config cache
 	blobs  BlobSet
-	bc     *blobCache // nil for a repository that is not local
+	bc     *blobCache // nil without a cache directory (esesnap's, or restic's for a remote repository)
 	est    *Estimator
 
 	mu    sync.Mutex
@@ -200,6 +203,12 @@ func startEstimatePrep(ctx context.Context, o Options, known *Config) *estimateP
 		wg.Wait()
 		if p.err = errors.Join(cerr, berr); p.err != nil {
 			return
+		}
+		if p.bc == nil && o.localDir() == "" {
+			// A remote repository's first backup from here: the id that
+			// names restic's cache directory came with the config.
+			p.bc = o.remoteBlobCache(cfg.ID)
+			p.bc.listed(p.blobs)
 		}
 		p.cfg = cfg
 		if len(p.blobs) == 0 {
