@@ -30,5 +30,9 @@ func stdinPipe() (r, w *os.File, err error) {
 	}
 	unix.Shutdown(fds[0], unix.SHUT_WR)
 	unix.Shutdown(fds[1], unix.SHUT_RD)
+	// Our end is non-blocking, so that the runtime's poller serves it and
+	// Close ends a write blocked on a restic that stopped reading. restic's
+	// end (its own open file description) stays blocking.
+	unix.SetNonblock(fds[1], true)
 	return os.NewFile(uintptr(fds[0]), "restic-stdin"), os.NewFile(uintptr(fds[1]), "restic-stdin-writer"), nil
 }

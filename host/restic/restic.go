@@ -1,9 +1,11 @@
 // Package restic runs the real restic binary as the sink of a backup set:
 // `restic backup --stdin` fed with the set's tar stream, `restic snapshots`
 // to find backup chains by tag, and `restic dump` to read a set back. The
-// caller decides when a stream may become a snapshot: a failed backup is
-// killed before its stdin is closed, so restic never saves a truncated
-// stream.
+// caller decides when a stream may become a snapshot: a failed or
+// interrupted backup is stopped as Ctrl-C would stop it (SIGINT while its
+// stdin is still open, so that it cancels, saves no snapshot and removes its
+// lock), and killed only as a last resort, never by closing its stdin first:
+// restic never saves a truncated stream.
 package restic
 
 import (
@@ -39,6 +41,32 @@ type Options struct {
 	// CacheDir is where repository configs are cached for the estimate;
 	// empty means the user cache directory, "-" no cache.
 	CacheDir string
+	// Password, when not empty, is given to every restic run as
+	// RESTIC_PASSWORD in restic's own environment only: never on a command
+	// line, never in esesnap's environment (which plugins do not get
+	// anyway). For a password asked for on a terminal.
+	Password string
+	// StopTimeout bounds the wait for a restic that was asked to stop
+	// (SIGINT) to exit; it is killed after that. Zero means
+	// DefaultStopTimeout.
+	StopTimeout time.Duration
+}
+
+// DefaultStopTimeout is how long a restic that was asked to stop gets to
+// cancel its work and remove its lock from the repository (a remote one
+// may take a while) before it is killed.
+const DefaultStopTimeout = 30 * time.Second
+
+// ackTimeout bounds the wait for restic to say it received the stop
+// signal. restic's Go runtime answers at once; a restic that does not
+// (a wrapper that swallows its output) is killed instead.
+const ackTimeout = 10 * time.Second
+
+func (o Options) stopTimeout() time.Duration {
+	if o.StopTimeout > 0 {
+		return o.StopTimeout
+	}
+	return DefaultStopTimeout
 }
 
 func (o Options) command(ctx context.Context, args ...string) *exec.Cmd {
@@ -54,7 +82,14 @@ func (o Options) command(ctx context.Context, args ...string) *exec.Cmd {
 	all = append(all, args...)
 	cmd := exec.CommandContext(ctx, bin, all...)
 	ownGroup(cmd)
+	// Cancelled, restic is interrupted rather than killed, so that it
+	// removes its lock; Wait kills it if it has not exited in time.
+	cmd.Cancel = func() error { return interruptProcess(cmd) }
+	cmd.WaitDelay = o.stopTimeout()
 	cmd.Env = o.environ()
+	if o.Password != "" {
+		cmd.Env = append(append([]string{}, cmd.Env...), "RESTIC_PASSWORD="+o.Password)
+	}
 	return cmd
 }
 
@@ -115,11 +150,14 @@ type BackupOptions struct {
 
 // Backup is a running `restic backup --stdin`.
 type Backup struct {
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stderr *tail
-	done   chan struct{}
-	once   sync.Once
+	cmd         *exec.Cmd
+	stdin       io.WriteCloser
+	stderr      *tail
+	done        chan struct{}
+	once        sync.Once
+	stopTimeout time.Duration
+	// unwatch stops the stop that cancelling StartBackup's context starts.
+	unwatch func() bool
 
 	mu      sync.Mutex
 	summary *Summary
@@ -127,7 +165,8 @@ type Backup struct {
 }
 
 // StartBackup starts restic reading a stream from its stdin; write the
-// stream to Writer, then call Finish, or Kill on failure.
+// stream to Writer, then call Finish, or Stop on failure. Cancelling ctx
+// stops restic (see Stop).
 func StartBackup(ctx context.Context, o Options, b BackupOptions) (*Backup, error) {
 	args := []string{"backup", "--stdin", "--json", "--stdin-filename", b.Filename}
 	for _, t := range b.Tags {
@@ -136,7 +175,12 @@ func StartBackup(ctx context.Context, o Options, b BackupOptions) (*Backup, erro
 	if b.Host != "" {
 		args = append(args, "--host", b.Host)
 	}
-	cmd := o.command(ctx, args...)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// Not cancelled by exec: a cancelled backup is stopped by Stop, which
+	// knows when restic's stdin may be closed.
+	cmd := o.command(context.WithoutCancel(ctx), args...)
 	pr, pw, err := stdinPipe()
 	if err != nil {
 		return nil, err
@@ -148,7 +192,7 @@ func StartBackup(ctx context.Context, o Options, b BackupOptions) (*Backup, erro
 		pw.Close()
 		return nil, err
 	}
-	bk := &Backup{cmd: cmd, stdin: pw, stderr: newTail(o.Stderr), done: make(chan struct{})}
+	bk := &Backup{cmd: cmd, stdin: pw, stderr: newTail(o.Stderr), done: make(chan struct{}), stopTimeout: o.stopTimeout()}
 	cmd.Stderr = bk.stderr
 	err = cmd.Start()
 	pr.Close() // restic has its copy; ours would keep the pipe open after restic exits
@@ -157,6 +201,7 @@ func StartBackup(ctx context.Context, o Options, b BackupOptions) (*Backup, erro
 		return nil, fmt.Errorf("start restic backup: %w", err)
 	}
 	go bk.readStdout(stdout)
+	bk.unwatch = context.AfterFunc(ctx, func() { bk.Stop() })
 	return bk, nil
 }
 
@@ -187,26 +232,68 @@ func (b *Backup) readStdout(r io.Reader) {
 	close(b.done)
 }
 
-// Writer is restic's stdin.
-func (b *Backup) Writer() io.Writer { return b.stdin }
+// Writer is restic's stdin. A write that fails because restic has exited
+// returns restic's own error (a wrong password, a missing repository)
+// rather than "broken pipe".
+func (b *Backup) Writer() io.Writer { return backupWriter{b} }
+
+type backupWriter struct{ b *Backup }
+
+func (w backupWriter) Write(p []byte) (int, error) {
+	n, err := w.b.stdin.Write(p)
+	if err != nil {
+		return n, w.b.writeError(err)
+	}
+	return n, nil
+}
+
+// writeError explains a failed write: when restic exited (or exits soon),
+// its exit error says why; otherwise the write error stands.
+func (b *Backup) writeError(err error) error {
+	select {
+	case <-b.done:
+	case <-time.After(b.stopTimeout):
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.waitErr != nil {
+		return b.exitError("backup", b.waitErr)
+	}
+	return err
+}
 
 // Finish closes restic's stdin (the stream is complete), waits for restic
 // to exit and returns the summary. It fails unless restic exited 0 and
-// reported a snapshot id.
+// reported a snapshot id. If ctx is cancelled meanwhile, restic is
+// interrupted; if it had saved its snapshot all the same, Finish returns
+// the summary (the set is stored), else ctx's error.
 func (b *Backup) Finish(ctx context.Context) (*Summary, error) {
+	if !b.unwatch() {
+		b.Stop() // being stopped already
+		return nil, b.stoppedError(ctx)
+	}
 	if err := b.stdin.Close(); err != nil {
-		b.Kill()
+		b.Stop()
 		return nil, fmt.Errorf("close restic's input: %w", err)
 	}
 	select {
 	case <-b.done:
 	case <-ctx.Done():
-		b.Kill()
-		return nil, ctx.Err()
+		b.once.Do(func() {
+			// Its stdin is closed: an interrupted restic either saved the
+			// snapshot already or saves none.
+			interruptProcess(b.cmd)
+			b.waitOrKill()
+		})
+		<-b.done
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.waitErr != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w (%w)", context.Cause(ctx), b.exitError("backup", b.waitErr))
+		}
 		return nil, b.exitError("backup", b.waitErr)
 	}
 	if b.summary == nil || b.summary.SnapshotID == "" {
@@ -215,62 +302,94 @@ func (b *Backup) Finish(ctx context.Context) (*Summary, error) {
 	return b.summary, nil
 }
 
-// Kill stops restic BEFORE its stdin is closed, so that it sees no end of
-// stream and saves no snapshot, then releases the pipe. Safe to call twice
-// and after Finish.
-func (b *Backup) Kill() error {
+// stoppedError is Finish's error for a backup that was stopped.
+func (b *Backup) stoppedError(ctx context.Context) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return errors.New("restic backup was stopped")
+}
+
+// Stop stops restic BEFORE its stdin is closed, so that it sees no end of
+// stream and saves no snapshot, the way Ctrl-C stops restic: it sends
+// SIGINT to restic's process group and waits until restic says it is
+// cleaning up (it then cancels the backup, so end of stream can no longer
+// become a snapshot, and removes its lock). Only then is restic's stdin
+// closed, which releases restic's read, and restic exits. A restic that
+// does not answer the signal, or does not exit within the stop timeout, is
+// killed. Safe to call twice, concurrently and after Finish.
+func (b *Backup) Stop() error {
 	b.once.Do(func() {
-		// Kill the group even when restic's process has exited: what it
-		// started (a wrapper's restic) may still read the stream.
+		select {
+		case <-b.done:
+			// Kill the group even when restic's process has exited: what it
+			// started (a wrapper's restic) may still read the stream.
+			killProcess(b.cmd)
+			b.stdin.Close()
+			return
+		default:
+		}
+		interruptProcess(b.cmd)
+		select {
+		case <-b.done:
+		case <-b.stderr.interrupted:
+		case <-time.After(ackTimeout):
+			// No answer: end of stream might still become a snapshot.
+			killProcess(b.cmd)
+		}
+		b.stdin.Close()
+		b.waitOrKill()
+	})
+	<-b.done
+	return nil
+}
+
+// waitOrKill waits for restic to exit, killing it after the stop timeout.
+func (b *Backup) waitOrKill() {
+	select {
+	case <-b.done:
+	case <-time.After(b.stopTimeout):
 		killProcess(b.cmd)
 		<-b.done
-		b.stdin.Close()
-	})
-	return nil
+	}
 }
 
 func (b *Backup) exitError(op string, err error) error {
 	return &ExitError{Op: op, Code: exitCode(err), Message: b.stderr.message()}
 }
 
-// tail keeps the last lines restic wrote to stderr (and forwards them), to
-// put restic's own explanation into errors; exit_error JSON wins.
+// tail keeps what restic wrote to stderr, to put restic's own explanation
+// into errors: its exit_error JSON, else its "Fatal:" message with the
+// lines after it, else its last line. It forwards the other lines, so that
+// restic's warnings are seen but its fatal error is printed once, by
+// esesnap, as part of the error it reports. restic's "signal ... received,
+// cleaning up" closes interrupted and is not forwarded: esesnap sent that
+// signal itself.
 type tail struct {
-	mu    sync.Mutex
-	w     io.Writer
-	buf   []byte
-	final string
+	mu          sync.Mutex
+	w           io.Writer
+	buf         []byte
+	last        string
+	fatal       []string // "Fatal: ..." and the lines after it
+	exitErr     string   // the message of an exit_error JSON line
+	interrupted chan struct{}
+	ackOnce     sync.Once
 }
 
-func newTail(w io.Writer) *tail { return &tail{w: w} }
+func newTail(w io.Writer) *tail { return &tail{w: w, interrupted: make(chan struct{})} }
 
 func (t *tail) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.w != nil {
-		t.w.Write(p)
-	}
 	t.buf = append(t.buf, p...)
 	for {
 		i := bytes.IndexByte(t.buf, '\n')
 		if i < 0 {
 			break
 		}
-		line := strings.TrimSpace(string(t.buf[:i]))
+		raw := string(t.buf[:i+1])
 		t.buf = t.buf[i+1:]
-		var m struct {
-			Type    string `json:"message_type"`
-			Message string `json:"message"`
-		}
-		if json.Unmarshal([]byte(line), &m) == nil {
-			if m.Type == "exit_error" || m.Type == "error" {
-				t.final = m.Message
-			}
-			continue
-		}
-		if line != "" {
-			t.final = line
-		}
+		t.line(raw)
 	}
 	if len(t.buf) > 64<<10 {
 		t.buf = t.buf[len(t.buf)-64<<10:]
@@ -278,13 +397,48 @@ func (t *tail) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// line takes one whole line of restic's stderr, its newline included.
+func (t *tail) line(raw string) {
+	// Drop the terminal control sequence restic puts before its messages.
+	line := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(raw), "\x1b[2K"))
+	var m struct {
+		Type    string `json:"message_type"`
+		Message string `json:"message"`
+	}
+	switch {
+	case strings.HasPrefix(line, "signal ") && strings.HasSuffix(line, "received, cleaning up"):
+		t.ackOnce.Do(func() { close(t.interrupted) })
+		return
+	case json.Unmarshal([]byte(line), &m) == nil && m.Type == "exit_error":
+		t.exitErr = m.Message
+		return
+	case strings.HasPrefix(line, "Fatal: ") || len(t.fatal) > 0:
+		if line != "" {
+			t.fatal = append(t.fatal, line)
+		}
+		return
+	}
+	if line != "" {
+		t.last = line
+	}
+	if t.w != nil {
+		t.w.Write([]byte(raw))
+	}
+}
+
 func (t *tail) message() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if s := strings.TrimSpace(string(t.buf)); s != "" && t.final == "" {
+	switch {
+	case t.exitErr != "":
+		return strings.TrimPrefix(strings.Join(strings.Fields(t.exitErr), " "), "Fatal: ")
+	case len(t.fatal) > 0:
+		return strings.TrimPrefix(strings.Join(t.fatal, " "), "Fatal: ")
+	}
+	if s := strings.TrimSpace(string(t.buf)); s != "" {
 		return s
 	}
-	return t.final
+	return t.last
 }
 
 // Snapshot is one entry of `restic snapshots --json`.
@@ -339,9 +493,10 @@ func Dump(ctx context.Context, o Options, snapshot, path string, w io.Writer) er
 // DumpWith runs `restic dump` and hands its output, the read end of the
 // pipe restic writes, to consume, with no copy in between. What consume
 // leaves unread is drained, so restic can finish. If consume fails, restic
-// is killed and consume's error returned, with restic's own message added
-// when restic had failed first (its early end of output is then what
-// consume saw).
+// is interrupted (it then stops and removes its lock; it is killed if it
+// has not exited after the stop timeout) and consume's error returned, with
+// restic's own message added when restic had failed first (its early end
+// of output is then what consume saw).
 func DumpWith(ctx context.Context, o Options, snapshot, path string, consume func(io.Reader) error) error {
 	cmd := o.command(ctx, "dump", snapshot, path)
 	t := newTail(o.Stderr)
@@ -355,10 +510,13 @@ func DumpWith(ctx context.Context, o Options, snapshot, path string, consume fun
 	}
 	cerr := consume(out)
 	if cerr != nil {
-		killProcess(cmd)
-	} else {
-		io.Copy(io.Discard, out)
+		// Drained rather than closed: restic would die of SIGPIPE on its
+		// next write, before removing its lock.
+		interruptProcess(cmd)
+		kill := time.AfterFunc(o.stopTimeout(), func() { killProcess(cmd) })
+		defer kill.Stop()
 	}
+	io.Copy(io.Discard, out)
 	werr := cmd.Wait()
 	switch {
 	case cerr != nil && t.message() != "":

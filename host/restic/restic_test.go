@@ -73,9 +73,9 @@ func TestBackupSnapshotDump(t *testing.T) {
 	}
 }
 
-// TestKillSavesNoSnapshot: a stream killed before its end never becomes a
+// TestStopSavesNoSnapshot: a stream stopped before its end never becomes a
 // snapshot.
-func TestKillSavesNoSnapshot(t *testing.T) {
+func TestStopSavesNoSnapshot(t *testing.T) {
 	o := testRepo(t)
 	ctx := context.Background()
 	b, err := StartBackup(ctx, o, BackupOptions{Filename: "set.tar", Tags: []string{"esesnap"}})
@@ -85,9 +85,9 @@ func TestKillSavesNoSnapshot(t *testing.T) {
 	if _, err := b.Writer().Write(bytes.Repeat([]byte{1}, 1<<20)); err != nil {
 		t.Fatal(err)
 	}
-	b.Kill()
+	b.Stop()
 	if _, err := b.Finish(ctx); err == nil {
-		t.Fatal("Finish after Kill reported success")
+		t.Fatal("Finish after Stop reported success")
 	}
 	snaps, err := Snapshots(ctx, o)
 	if err != nil {
@@ -117,11 +117,11 @@ func TestWrongPassword(t *testing.T) {
 	}
 }
 
-// TestKillReachesWrappedRestic: the restic binary is a wrapper script that
+// TestStopReachesWrappedRestic: the restic binary is a wrapper script that
 // runs the real restic as its child (here in the background, so its stdin
-// is /dev/null). Killing the backup must kill that child too: an orphaned
+// is /dev/null). Stopping the backup must stop that child too: an orphaned
 // restic reads end-of-stream and saves a snapshot of what it got.
-func TestKillReachesWrappedRestic(t *testing.T) {
+func TestStopReachesWrappedRestic(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("process groups are a Unix feature; Windows kills restic itself")
 	}
@@ -130,9 +130,9 @@ func TestKillReachesWrappedRestic(t *testing.T) {
 	// Without job control a shell gives its background job /dev/null as
 	// stdin before any redirection of the job's own (POSIX), so the real
 	// stdin is kept on fd 3 first: restic must read the pipe, so that only
-	// an orphan that outlives Kill ever sees its end and saves a snapshot.
+	// an orphan that outlives Stop ever sees its end and saves a snapshot.
 	// (With /dev/null, restic saved an empty snapshot on its own whenever
-	// it got that far before Kill: the test was flaky under load.)
+	// it got that far before Stop: the test was flaky under load.)
 	script := "#!/bin/sh\nexec 3<&0\n\"" + o.Binary + "\" \"$@\" <&3 3<&- &\nwait $!\n"
 	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
@@ -145,13 +145,13 @@ func TestKillReachesWrappedRestic(t *testing.T) {
 	}
 	time.Sleep(500 * time.Millisecond) // the wrapper has started its restic
 	killed := make(chan struct{})
-	go func() { b.Kill(); close(killed) }()
+	go func() { b.Stop(); close(killed) }()
 	select {
 	case <-killed:
 	case <-time.After(20 * time.Second):
-		// Kill waits for restic's output to end; a restic that outlived
+		// Stop waits for restic's output to end; a restic that outlived
 		// the kill still holds it.
-		t.Fatal("Kill did not return: the wrapper's restic outlived the kill of its process group")
+		t.Fatal("Stop did not return: the wrapper's restic outlived the stop of its process group")
 	}
 	for range 8 { // an orphaned restic would save its snapshot within seconds
 		time.Sleep(time.Second)

@@ -14,8 +14,9 @@ import (
 // Sink is a backupset.Sink that streams the backup set as a tar into
 // `restic backup --stdin`. Commit returns only after restic exited 0 and
 // reported the snapshot id, so the plugin records the backup and truncates
-// logs only once the snapshot exists. Abort kills restic before closing its
-// stdin, so no truncated stream becomes a snapshot.
+// logs only once the snapshot exists. Abort stops restic before closing its
+// stdin (Backup.Stop), so no truncated stream becomes a snapshot and restic
+// removes its lock.
 //
 // With WithEstimate the sink also predicts, file by file, how much of the
 // set restic will store as new data (see Estimator).
@@ -64,8 +65,12 @@ func NewSink(ctx context.Context, o Options, b BackupOptions, opts ...SinkOption
 	s := &Sink{opts: o}
 	if so.estimate {
 		// Both calls finish before the first byte reaches restic, so the
-		// blob list cannot include blobs of this very backup.
-		s.prep = startEstimatePrep(ctx, o, so.config)
+		// blob list cannot include blobs of this very backup. Their
+		// errors end in EstimateErr, or are restic backup's own (a
+		// missing repository): their stderr is not shown.
+		quiet := o
+		quiet.Stderr = nil
+		s.prep = startEstimatePrep(ctx, quiet, so.config)
 	}
 	run, err := StartBackup(ctx, o, b)
 	if err != nil {
@@ -98,7 +103,7 @@ func (s *Sink) Commit(ctx context.Context, manifest []byte, modTime time.Time) e
 		s.prep.mark(backupset.ManifestName)
 	}
 	if err := s.tar.Commit(ctx, manifest, modTime); err != nil {
-		s.run.Kill()
+		s.run.Stop()
 		return fmt.Errorf("stream the backup set to restic: %w", err)
 	}
 	var est *Estimate
@@ -155,9 +160,9 @@ func (s *Sink) Config() (Config, bool) {
 	return s.prep.cfg, true
 }
 
-// Abort kills restic first, then drops the stream.
+// Abort stops restic first, then drops the stream.
 func (s *Sink) Abort() error {
-	kerr := s.run.Kill()
+	kerr := s.run.Stop()
 	if s.prep != nil {
 		s.prep.abort()
 	}
