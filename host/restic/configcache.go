@@ -4,6 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,6 +142,30 @@ func (o Options) localDir() string {
 		return ""
 	}
 	return absLocal(repo)
+}
+
+// ErrNotARepository is the error of a local repository location that
+// holds no restic repository (no config file).
+var ErrNotARepository = errors.New("no restic repository there")
+
+// CheckLocal checks, without running restic (each run costs a key
+// derivation), that a repository given as a local path (-r or
+// RESTIC_REPOSITORY) exists and its config is readable. Repositories
+// elsewhere (sftp:, s3:, rest:, ...) are not checked here: restic's own
+// error says what is wrong with them.
+func (o Options) CheckLocal() error {
+	dir := o.localDir()
+	if dir == "" {
+		return nil
+	}
+	f, err := os.Open(filepath.Join(dir, "config"))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s: %w (it has no config file)", dir, ErrNotARepository)
+	case err != nil:
+		return fmt.Errorf("restic repository %s: %w", dir, err)
+	}
+	return f.Close()
 }
 
 // isBackendURL says whether repo names a backend (sftp:, s3:, rest:, ...)
