@@ -36,17 +36,22 @@ type backupFlags struct {
 	progress  string
 	describe  string
 	resticCfg resticFlags
+	useRestic bool // the set goes to restic (runBackup decides)
 }
 
 func newBackupCmd() *cobra.Command {
 	var f backupFlags
 	cmd := &cobra.Command{
-		Use:   "backup --source DIR (--out DIR | --tar FILE|- | --restic-repo REPO)",
+		Use:   "backup --source DIR (--out DIR | --tar FILE|- | -r/--restic-repo REPO | RESTIC_REPOSITORY set)",
 		Short: "Back up an ESE instance through a plugin into a verified backup set",
 		Long: `backup starts the plugin, runs ESE's external backup sequence (every page
 and every log verified while it streams), and stores the result as a backup set:
 a directory (--out), a tar stream (--tar, "-" for stdout) or a restic snapshot
-(--restic-repo). The manifest is written last, and the plugin records the backup
+(-r/--restic-repo, --repository-file, or with neither --out nor --tar the
+repository RESTIC_REPOSITORY or RESTIC_REPOSITORY_FILE names: an explicit --out
+or --tar wins over the environment). restic's password comes from
+--password-file, --password-command or RESTIC_PASSWORD(_FILE|_COMMAND), or is
+asked once on the terminal. The manifest is written last, and the plugin records the backup
 and truncates logs (--truncate-logs) only after the set is durably stored. On any
 failure, Ctrl-C included, the ESE session is ended aborted, no log is truncated,
 and no set that looks complete is left behind. A second Ctrl-C kills the plugin.
@@ -102,17 +107,23 @@ func runBackup(cmd *cobra.Command, f *backupFlags) error {
 	if f.src.location == "" {
 		return usageError(errors.New("--source is required: the ESE instance directory"))
 	}
+	// An explicit target wins; the environment's repository is the
+	// target only when the command line names none.
 	targets := 0
-	for _, s := range []string{f.out, f.tar, f.resticCfg.repo} {
-		if s != "" {
+	for _, given := range []bool{f.out != "", f.tar != "", f.resticCfg.explicit(cmd)} {
+		if given {
 			targets++
 		}
 	}
-	if targets != 1 {
-		return usageError(errors.New("give exactly one of --out DIR, --tar FILE|- and --restic-repo REPO"))
+	switch {
+	case targets > 1:
+		return usageError(errors.New("give only one of --out DIR, --tar FILE|- and a restic repository (-r/--restic-repo REPO, --repository-file FILE)"))
+	case targets == 0 && !f.resticCfg.named(cmd):
+		return usageError(errors.New("give --out DIR, --tar FILE|- or a restic repository (-r/--restic-repo REPO, --repository-file FILE, or RESTIC_REPOSITORY / RESTIC_REPOSITORY_FILE in the environment)"))
 	}
-	if f.resticCfg.pageDelta && f.resticCfg.repo == "" {
-		return usageError(errors.New("--page-delta needs --restic-repo: the base of the deltas is a restic snapshot"))
+	f.useRestic = f.out == "" && f.tar == ""
+	if f.resticCfg.pageDelta && !f.useRestic {
+		return usageError(errors.New("--page-delta needs a restic repository: the base of the deltas is a restic snapshot"))
 	}
 	kind, err := protocol.ParseKind(f.kind)
 	if err != nil {
@@ -130,6 +141,14 @@ func runBackup(cmd *cobra.Command, f *backupFlags) error {
 	hostName, err := f.resticCfg.hostName()
 	if err != nil {
 		return withCode(ExitError, fmt.Errorf("host name: %w", err))
+	}
+	if f.useRestic {
+		// Before the plugin starts: a missing password or repository is
+		// one clear error, and the password prompt is not mixed with
+		// the backup's output.
+		if err := f.resticCfg.prepare(cmd); err != nil {
+			return err
+		}
 	}
 	dataOut := cmd.OutOrStdout()
 	report := cmd.OutOrStdout()
@@ -428,9 +447,10 @@ func (f *backupFlags) openSink(ctx context.Context, cmd *cobra.Command, stdout i
 			return err
 		}
 		return backupset.NewTarSink(file), f.tar, closeFile, nil
-	default:
+	case f.useRestic:
 		return f.resticCfg.sink(ctx, cmd, kind, f.source)
 	}
+	return nil, "", noop, errors.New("no target for the backup set")
 }
 
 // errorJSON is an error in --json output. An ESE error fills jet_err; an

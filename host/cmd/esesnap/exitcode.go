@@ -10,12 +10,18 @@ import (
 //
 //	0    ok: the command did what was asked and everything it checked verified
 //	1    verification failed: a page, log, header, chain link or backup set is bad
-//	2    usage error: unknown command or flag, wrong number of arguments
+//	2    usage error: unknown command or flag, wrong number of arguments;
+//	     or nothing matches what was asked for (an unknown snapshot id,
+//	     --at before the first backup, no esesnap snapshot in the
+//	     repository, no full backup for an incremental to continue)
 //	3    I/O or other error: the command could not be completed
 //	4    backup stored, but the session did not end cleanly: the set is
 //	     complete and kept, but ending the backup session failed, so the
 //	     backup may not be recorded and logs may or may not be truncated
 //	     (the report says which)
+//	5    the restic repository cannot be opened: it does not exist, no
+//	     password was given (and there is no terminal to ask), or the
+//	     password is wrong
 //	130  interrupted (SIGINT / Ctrl-C) before completion
 //
 // When a run finds bad data and also hits an I/O error, 1 wins: it is a
@@ -26,6 +32,7 @@ const (
 	ExitUsage        = 2
 	ExitError        = 3
 	ExitEndFailed    = 4
+	ExitRepository   = 5
 	ExitInterrupted  = 130
 )
 

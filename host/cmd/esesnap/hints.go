@@ -6,6 +6,8 @@ import (
 
 	"github.com/esesnap/esesnap/backupset"
 	"github.com/esesnap/esesnap/ese"
+	"github.com/esesnap/esesnap/host/catalog"
+	"github.com/esesnap/esesnap/host/restic"
 	"github.com/esesnap/esesnap/plugin"
 	"github.com/esesnap/esesnap/protocol"
 	"google.golang.org/grpc/codes"
@@ -57,11 +59,22 @@ var hints = map[ese.Code]string{
 	ese.ErrFileAlreadyExists:             "the target already holds a file of that name, and nothing is overwritten: restore into an empty directory (--to, --log-dir) or move the file away",
 }
 
-// hintFor returns the advice for err: a JET_err hint, or one for a plugin
-// that could not be started.
+// resticHints says what to do about restic's documented exit codes.
+var resticHints = map[int]string{
+	10: "check -r/--restic-repo or RESTIC_REPOSITORY (RESTIC_REPOSITORY_FILE); to start a new repository there, run 'restic init' with the same repository and password",
+	11: "another restic holds the repository's lock: wait for it to finish; if no restic runs any more, remove the stale lock with 'restic unlock'",
+	12: "the password does not open the repository: check RESTIC_PASSWORD_FILE, RESTIC_PASSWORD or RESTIC_PASSWORD_COMMAND (or --password-file, --password-command)",
+}
+
+// hintFor returns the advice for err: a JET_err hint, one for restic's
+// exit code, or one for a plugin that could not be started.
 func hintFor(err error) string {
 	if code, ok := ese.CodeOf(err); ok && code != ese.ErrSuccess {
 		return hints[code]
+	}
+	var re *restic.ExitError
+	if errors.As(err, &re) && resticHints[re.Code] != "" {
+		return resticHints[re.Code]
 	}
 	switch {
 	case errors.Is(err, plugin.ErrPluginNotFound):
@@ -74,6 +87,8 @@ func hintFor(err error) string {
 		return "restore the set with 'esesnap restore --restic-repo', which rebuilds its databases from their base and verifies them"
 	case errors.Is(err, fs.ErrNotExist):
 		return "a path given does not exist: check the spelling, or that the set or source is where you think it is"
+	case errors.Is(err, catalog.ErrNotFound), errors.Is(err, catalog.ErrAmbiguous):
+		return "'esesnap snapshots' lists the instances, chains and restore points the repository holds"
 	case errors.Is(err, backupset.ErrBadDelta):
 		return "the page delta or its base snapshot does not match; restore an earlier snapshot whose base is intact, or a full backup without --page-delta"
 	}
@@ -81,10 +96,19 @@ func hintFor(err error) string {
 }
 
 // exitFor classifies an error: damaged data is a verification failure
-// (exit 1), anything else an error (exit 3). Damage is a JET_err of the
-// list below, or, from a plugin without ESE's domain, an error of gRPC code
+// (exit 1), a lookup that found nothing a usage error (2), a restic
+// repository that does not exist or that the password does not open exit
+// 5, anything else an error (exit 3). Damage is a JET_err of the list
+// below, or, from a plugin without ESE's domain, an error of gRPC code
 // DataLoss.
 func exitFor(err error) int {
+	var re *restic.ExitError
+	switch {
+	case errors.Is(err, catalog.ErrNotFound), errors.Is(err, catalog.ErrAmbiguous):
+		return ExitUsage
+	case errors.As(err, &re) && (re.Code == 10 || re.Code == 12):
+		return ExitRepository
+	}
 	code, ok := ese.CodeOf(err)
 	if !ok {
 		var pe *protocol.Error

@@ -26,6 +26,9 @@ import (
 const (
 	testPluginEnv = "ESESNAP_TEST_PLUGIN"
 	testFaultEnv  = "ESESNAP_TEST_FAULT"
+	// testStallEnv names the marker file of the stall faults: the double
+	// creates it when it stalls and goes on once it is removed.
+	testStallEnv = "ESESNAP_TEST_STALL"
 )
 
 func servePluginDouble() {
@@ -56,6 +59,15 @@ func servePluginDouble() {
 }
 
 func openFaulty(fault string, src protocol.Source) (*driver.Instance, error) {
+	if fault == "refuse-restic-env" {
+		// The plugin must never see restic's repository or password.
+		for _, kv := range os.Environ() {
+			if strings.HasPrefix(kv, "RESTIC_") {
+				k, _, _ := strings.Cut(kv, "=")
+				return nil, fmt.Errorf("faultDouble: the plugin's environment holds %s", k)
+			}
+		}
+	}
 	if strings.HasPrefix(fault, endFaultPrefix) {
 		return openEndFault(fault, src)
 	}
@@ -138,10 +150,67 @@ func openFaulty(fault string, src protocol.Source) (*driver.Instance, error) {
 // moment of the sequence, makes the engine (or the process) do what a
 // running application would: stop the backup, stop the service, end the
 // session behind the host's back, or die.
+//
+// The stall faults hold the backup at one point, so that a test can
+// interrupt esesnap exactly there: stall-begin right after Begin (nothing
+// streamed yet), stall-mid-db at the second read of the first database
+// (its first chunk sent), stall-mid-logs at the first read of the second
+// log (the first one sent), stall-after-last-log once
+// the last log is closed (every byte streamed, the manifest and the commit
+// still to come).
 type faultyAPI struct {
 	*engine.Instance
 	fault string
 	reads int
+
+	logHandles map[ese.Handle]bool // open handles of logs
+	logRead    bool                // stall-mid-logs stalled
+	logs       int                 // logs GetLogInfo listed
+	logsClosed int
+}
+
+// stall creates the marker file named by ESESNAP_TEST_STALL and waits
+// (at most two minutes) until the test removes it.
+func stall() {
+	mark := os.Getenv(testStallEnv)
+	if mark == "" {
+		return
+	}
+	os.WriteFile(mark, nil, 0o644)
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(mark); errors.Is(err, os.ErrNotExist) {
+			return
+		}
+	}
+}
+
+func (f *faultyAPI) OpenFile(name string) (ese.Handle, int64, error) {
+	h, size, err := f.Instance.OpenFile(name)
+	if err == nil && strings.EqualFold(filepath.Ext(name), ".log") {
+		if f.logHandles == nil {
+			f.logHandles = map[ese.Handle]bool{}
+		}
+		f.logHandles[h] = true
+	}
+	return h, size, err
+}
+
+func (f *faultyAPI) GetLogInfo() ([]string, ese.LogInfo, error) {
+	names, li, err := f.Instance.GetLogInfo()
+	f.logs = len(names)
+	return names, li, err
+}
+
+func (f *faultyAPI) CloseFile(h ese.Handle) error {
+	err := f.Instance.CloseFile(h)
+	if f.logHandles[h] {
+		delete(f.logHandles, h)
+		f.logsClosed++
+		if f.fault == "stall-after-last-log" && f.logsClosed == f.logs {
+			stall()
+		}
+	}
+	return err
 }
 
 func (f *faultyAPI) BeginExternalBackup(grbit ese.Grbit) error {
@@ -149,6 +218,8 @@ func (f *faultyAPI) BeginExternalBackup(grbit ese.Grbit) error {
 		return err
 	}
 	switch f.fault {
+	case "stall-begin":
+		stall()
 	case "stop-service":
 		f.Instance.StopService()
 	case "end-session":
@@ -160,6 +231,13 @@ func (f *faultyAPI) BeginExternalBackup(grbit ese.Grbit) error {
 func (f *faultyAPI) ReadFile(h ese.Handle, buf []byte) (int, error) {
 	n, err := f.Instance.ReadFile(h, buf)
 	f.reads++
+	switch {
+	case f.fault == "stall-mid-db" && f.reads == 2 && n > 0 && !f.logHandles[h]:
+		stall()
+	case f.fault == "stall-mid-logs" && !f.logRead && n > 0 && f.logHandles[h] && f.logsClosed > 0:
+		f.logRead = true
+		stall()
+	}
 	if f.reads == 1 && n > 0 {
 		switch f.fault {
 		case "stop-backup":

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/esesnap/esesnap/backupset"
@@ -19,14 +21,17 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// resticFlags choose the restic repository and binary. Password and other
-// repository options come from the RESTIC_* environment as usual (or
-// --restic-arg --password-file=F); they are passed to restic only, never
-// to the plugin, and never logged.
+// resticFlags choose the restic repository and binary, the way restic
+// does: -r/--repo (or --restic-repo), --repository-file, or
+// RESTIC_REPOSITORY / RESTIC_REPOSITORY_FILE; the password from
+// --password-file, --password-command, RESTIC_PASSWORD(_FILE|_COMMAND), or
+// asked once on the terminal. Repository, password and options are passed
+// to restic only, never to the plugin, and never logged.
 type resticFlags struct {
 	repo   string
 	binary string
 	args   []string
+	global map[string]any // restic's own global flags: *string, *bool or *[]string
 	chain  string
 	// estimate predicts restic's new data per file (restic.WithEstimate).
 	estimate bool
@@ -37,22 +42,169 @@ type resticFlags struct {
 	// host is the host name the snapshot records (restic's --host);
 	// empty means this machine's.
 	host string
+
+	// password is the one asked for on the terminal, given to every
+	// restic of this run (prepare).
+	password string
+}
+
+// resticGlobalFlags are restic's global flags that esesnap takes under
+// restic's own names and passes to every restic it runs. restic's -o
+// KEY=VALUE is --restic-option here: --option is the plugin's.
+var resticGlobalFlags = []struct {
+	name, restic string
+	value        any // zero value of the flag's type: "", false or []string
+	help         string
+}{
+	{"repository-file", "repository-file", "", "file holding the restic repository location (restic's --repository-file; RESTIC_REPOSITORY_FILE)"},
+	{"password-file", "password-file", "", "file holding the repository password (RESTIC_PASSWORD_FILE)"},
+	{"password-command", "password-command", "", "command that prints the repository password (RESTIC_PASSWORD_COMMAND)"},
+	{"insecure-no-password", "insecure-no-password", false, "use an empty password for the repository"},
+	{"key-hint", "key-hint", "", "restic key ID to try first (RESTIC_KEY_HINT)"},
+	{"cacert", "cacert", []string{}, "file of a root certificate to trust for the repository's server (repeatable; RESTIC_CACERT)"},
+	{"tls-client-cert", "tls-client-cert", "", "TLS client certificate and key file (RESTIC_TLS_CLIENT_CERT)"},
+	{"insecure-tls", "insecure-tls", false, "skip TLS certificate verification of the repository's server"},
+	{"cache-dir", "cache-dir", "", "restic's cache directory (RESTIC_CACHE_DIR)"},
+	{"no-cache", "no-cache", false, "run restic without its local cache"},
+	{"limit-upload", "limit-upload", "", "limit restic's uploads to this many KiB/s (RESTIC_LIMIT_UPLOAD)"},
+	{"limit-download", "limit-download", "", "limit restic's downloads to this many KiB/s (RESTIC_LIMIT_DOWNLOAD)"},
+	{"compression", "compression", "", "restic's compression mode: auto, off, max (RESTIC_COMPRESSION)"},
+	{"pack-size", "pack-size", "", "restic's target pack size in MiB (RESTIC_PACK_SIZE)"},
+	{"retry-lock", "retry-lock", "", "retry to lock the repository for this long, such as 5m"},
+	{"restic-option", "option", []string{}, "KEY=VALUE restic extended option, restic's -o (repeatable)"},
+}
+
+// registerRepo adds the flags that reach a restic repository.
+func (r *resticFlags) registerRepo(cmd *cobra.Command, repoHelp string) {
+	f := cmd.Flags()
+	f.StringVar(&r.repo, "restic-repo", "", repoHelp)
+	f.StringVarP(&r.repo, "repo", "r", "", "the same as --restic-repo, by restic's name (RESTIC_REPOSITORY)")
+	f.StringVar(&r.binary, "restic", "restic", "restic executable")
+	f.StringArrayVar(&r.args, "restic-arg", nil, "extra restic global option, such as --password-file=F (repeatable)")
+	r.global = map[string]any{}
+	for _, g := range resticGlobalFlags {
+		switch v := g.value.(type) {
+		case string:
+			p := new(string)
+			f.StringVar(p, g.name, v, g.help)
+			r.global[g.name] = p
+		case bool:
+			p := new(bool)
+			f.BoolVar(p, g.name, v, g.help)
+			r.global[g.name] = p
+		case []string:
+			p := new([]string)
+			f.StringArrayVar(p, g.name, nil, g.help)
+			r.global[g.name] = p
+		}
+	}
 }
 
 func (r *resticFlags) register(cmd *cobra.Command) {
+	r.registerRepo(cmd, "store the backup set as a snapshot in this restic repository (default: RESTIC_REPOSITORY or RESTIC_REPOSITORY_FILE, when neither --out nor --tar is given)")
 	f := cmd.Flags()
-	f.StringVar(&r.repo, "restic-repo", "", "store the backup set as a snapshot in this restic repository")
-	f.StringVar(&r.binary, "restic", "restic", "restic executable")
-	f.StringArrayVar(&r.args, "restic-arg", nil, "extra restic global option, such as --password-file=F (repeatable)")
 	f.BoolVar(&r.estimate, "restic-estimate", true, "predict per file how much restic adds, with the repository's chunker (restic list blobs, restic cat config until cached, one more hash pass)")
 	f.BoolVar(&r.pageDelta, "page-delta", false, "store databases as the pages changed since a base snapshot (the first such backup is the base; restore needs it, keep it with restic forget --keep-tag esesnap:delta-base)")
 	f.StringVar(&r.deltaCache, "delta-cache", "", "directory of the page indexes --page-delta keeps (default: the user cache directory)")
 	f.StringVar(&r.chain, "chain", "", "backup chain id tag (default: a new id for a full backup; for the others the latest chain of this instance: this host, this source, this log stream)")
-	f.StringVar(&r.host, "host", "", "with --restic-repo: the host name the snapshot records, as restic backup --host (default: this machine's)")
+	f.StringVar(&r.host, "host", "", "with restic: the host name the snapshot records, as restic backup --host (default: this machine's)")
+}
+
+// explicit reports whether the command line names a restic repository.
+func (r *resticFlags) explicit(cmd *cobra.Command) bool {
+	return r.repo != "" || cmd.Flags().Changed("repository-file")
+}
+
+// named reports whether the command line or the environment names a
+// restic repository.
+func (r *resticFlags) named(cmd *cobra.Command) bool {
+	return r.explicit(cmd) || os.Getenv("RESTIC_REPOSITORY") != "" || os.Getenv("RESTIC_REPOSITORY_FILE") != ""
+}
+
+// where names the repository for messages, as the user gave it.
+func (r *resticFlags) where(cmd *cobra.Command) string {
+	switch {
+	case r.repo != "":
+		return r.repo
+	case cmd.Flags().Changed("repository-file"):
+		return "the repository in " + *r.global["repository-file"].(*string)
+	case os.Getenv("RESTIC_REPOSITORY") != "":
+		return os.Getenv("RESTIC_REPOSITORY")
+	case os.Getenv("RESTIC_REPOSITORY_FILE") != "":
+		return "the repository in " + os.Getenv("RESTIC_REPOSITORY_FILE")
+	}
+	return "the restic repository"
+}
+
+// globalArgs are the restic global flags given to esesnap, as restic
+// takes them, then --restic-arg.
+func (r *resticFlags) globalArgs(cmd *cobra.Command) []string {
+	var args []string
+	for _, g := range resticGlobalFlags {
+		if !cmd.Flags().Changed(g.name) {
+			continue
+		}
+		switch p := r.global[g.name].(type) {
+		case *string:
+			args = append(args, "--"+g.restic+"="+*p)
+		case *bool:
+			args = append(args, "--"+g.restic+"="+strconv.FormatBool(*p))
+		case *[]string:
+			for _, v := range *p {
+				args = append(args, "--"+g.restic+"="+v)
+			}
+		}
+	}
+	return append(args, r.args...)
 }
 
 func (r *resticFlags) options(cmd *cobra.Command) restic.Options {
-	return restic.Options{Binary: r.binary, Repo: r.repo, Args: r.args, Stderr: cmd.ErrOrStderr()}
+	return restic.Options{Binary: r.binary, Repo: r.repo, Args: r.globalArgs(cmd), Stderr: cmd.ErrOrStderr(), Password: r.password}
+}
+
+// hasPassword reports whether restic will find a password of its own:
+// a flag, --restic-arg or the environment gives one.
+func (r *resticFlags) hasPassword(cmd *cobra.Command) bool {
+	for _, k := range []string{"RESTIC_PASSWORD", "RESTIC_PASSWORD_FILE", "RESTIC_PASSWORD_COMMAND"} {
+		if os.Getenv(k) != "" {
+			return true
+		}
+	}
+	for _, f := range []string{"password-file", "password-command", "insecure-no-password"} {
+		if cmd.Flags().Changed(f) {
+			return true
+		}
+	}
+	for _, a := range r.args {
+		for _, f := range []string{"--password-file", "--password-command", "--insecure-no-password", "-p"} {
+			if a == f || strings.HasPrefix(a, f+"=") || f == "-p" && strings.HasPrefix(a, "-p") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// prepare checks, before anything is backed up or staged, what can be
+// checked without running restic: that restic will have a password (else
+// it asks once on the terminal, or fails saying how to give one) and that
+// a local repository exists. Its errors exit with ExitRepository.
+func (r *resticFlags) prepare(cmd *cobra.Command) error {
+	where := r.where(cmd)
+	if !r.hasPassword(cmd) {
+		pw, err := askPassword(cmd, where)
+		if err != nil {
+			return withCode(ExitRepository, err)
+		}
+		r.password = pw
+	}
+	if err := r.options(cmd).CheckLocal(); err != nil {
+		if errors.Is(err, restic.ErrNotARepository) {
+			return withCode(ExitRepository, fmt.Errorf("%w: check -r/--restic-repo or RESTIC_REPOSITORY, or create a repository there with 'restic init'", err))
+		}
+		return withCode(ExitRepository, fmt.Errorf("%w: check the repository's permissions", err))
+	}
+	return nil
 }
 
 // resticSummary is the restic part of `backup --json`.
@@ -108,12 +260,12 @@ func (r *resticFlags) sink(ctx context.Context, cmd *cobra.Command, kind protoco
 		// this instance: same host, same source, same log stream.
 		joined, err := r.latestChain(ctx, cmd, src)
 		if err != nil {
-			return nil, r.repo, func(bool) error { return nil }, err
+			return nil, r.where(cmd), func(bool) error { return nil }, err
 		}
 		chain = joined.ID
 		if ci := joined.Key.Instance; ci != "" {
 			if hint != "" && hint != ci {
-				return nil, r.repo, func(bool) error { return nil }, otherInstance(joined.ID, ci, hint)
+				return nil, r.where(cmd), func(bool) error { return nil }, otherInstance(joined.ID, ci, hint)
 			}
 			want = ci
 		}
@@ -142,23 +294,23 @@ func (r *resticFlags) sink(ctx context.Context, cmd *cobra.Command, kind protoco
 	if r.pageDelta && (kind == protocol.KindFull || kind == protocol.KindCopy) {
 		ds, warnings, err := r.deltaSink(ctx, r.options(cmd), src, name, tags, start)
 		if err != nil {
-			return nil, r.repo, func(bool) error { return nil }, err
+			return nil, r.where(cmd), func(bool) error { return nil }, err
 		}
 		ds.chain, ds.warnings = chain, warnings
 		for _, w := range warnings {
 			loggerFrom(cmd).Warn(w)
 		}
-		return ds, r.repo + " (restic)", ds.finish, nil
+		return ds, r.where(cmd) + " (restic)", ds.finish, nil
 	}
 	s, err := start(tags, restic.Config{})
 	if err != nil {
-		return nil, r.repo, func(bool) error { return nil }, err
+		return nil, r.where(cmd), func(bool) error { return nil }, err
 	}
 	rs := resticSink{Sink: s, chain: chain}
 	if want != "" {
-		return &sameInstanceSink{resticSink: rs, chain: chain, want: want}, r.repo + " (restic)", func(bool) error { return nil }, nil
+		return &sameInstanceSink{resticSink: rs, chain: chain, want: want}, r.where(cmd) + " (restic)", func(bool) error { return nil }, nil
 	}
-	return rs, r.repo + " (restic)", func(bool) error { return nil }, nil
+	return rs, r.where(cmd) + " (restic)", func(bool) error { return nil }, nil
 }
 
 // hostName is the host name snapshots of this run record.
@@ -193,7 +345,7 @@ func (r *resticFlags) latestChain(ctx context.Context, cmd *cobra.Command, src p
 	}
 	if latest == nil {
 		f := catalog.Filter{Host: host, Source: src.Location}
-		return nil, fmt.Errorf("%w: no full backup of %s in %s to continue (%s): run a full backup first", catalog.ErrNotFound, f, r.repo, rc.Summary())
+		return nil, fmt.Errorf("%w: no full backup of %s in %s to continue (%s): run a full backup first", catalog.ErrNotFound, f, r.where(cmd), rc.Summary())
 	}
 	return latest, nil
 }

@@ -166,7 +166,7 @@ func hashPipeFloor(b *testing.B, bin, repo string, env []string, tarFile string)
 	}
 	h := sha256.New()
 	if _, err := io.CopyBuffer(run.Writer(), io.TeeReader(in, h), make([]byte, 1<<20)); err != nil {
-		run.Kill()
+		run.Stop()
 		b.Fatal(err)
 	}
 	if _, err := run.Finish(ctx); err != nil {

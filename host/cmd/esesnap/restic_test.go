@@ -199,12 +199,12 @@ func TestResticChain(t *testing.T) {
 		t.Fatalf("restore --json: %+v", rs)
 	}
 
-	// A wrong password is a failed read from restic, not a set that does
-	// not verify.
+	// A wrong password is a repository that cannot be opened (exit 5),
+	// not a set that does not verify.
 	stdout, stderr, code = cliEnv(t, append(env[:len(env):len(env)], "RESTIC_PASSWORD=wrong"), "restore", "--plugin", os.Args[0], "--plugin-env", testPluginEnv+"=1", "--restic", bin,
 		"--restic-repo", repo, "--to", t.TempDir(), "--json")
-	if code != ExitError || !strings.Contains(stderr, "reading from restic failed") || !strings.Contains(stderr, "wrong password") {
-		t.Fatalf("restore with a wrong password: exit %d, want %d\n%s", code, ExitError, stderr)
+	if code != ExitRepository || !strings.Contains(stderr, "reading from restic failed") || !strings.Contains(stderr, "wrong password") {
+		t.Fatalf("restore with a wrong password: exit %d, want %d\n%s", code, ExitRepository, stderr)
 	}
 	rs = restoreSummary{}
 	if err := json.Unmarshal([]byte(stdout), &rs); err != nil || rs.OK || rs.Error == nil || !strings.Contains(rs.Error.Message, "wrong password") {

@@ -29,7 +29,7 @@ func newRestoreCmd() *cobra.Command {
 	var to, logDir, systemDir, snapshot, at string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "restore (--set SET... | --restic-repo REPO [--host H] [--path P] [--instance I] [--snapshot ID] [--at TIME]) --to DIR",
+		Use:   "restore (--set SET... | -r/--restic-repo REPO [--host H] [--path P] [--instance I] [--snapshot ID | --at TIME]) --to DIR",
 		Short: "Verify a backup set and stage it for ESE recovery through the plugin's Restore",
 		Long: `restore verifies SET (a directory or a tar file) completely, then asks the
 plugin to stage it: every database copy to DIR, the logs gen_low..gen_high to
@@ -41,7 +41,9 @@ backup and the incrementals or differentials after it, in any order; each is
 verified, the logs must be contiguous and form one stream, and the chain is
 staged as one.
 
-With --restic-repo it finds the restore point (--snapshot ID, or the newest
+From restic (-r/--restic-repo, --repository-file, or without --set the
+repository RESTIC_REPOSITORY or RESTIC_REPOSITORY_FILE names; the password as
+restic takes it, or asked once on the terminal) it finds the restore point (--snapshot ID, or the newest
 restorable backup, at or before --at "2006-01-02 15:04:05" if given, of the one
 instance --host, --path and --instance leave; when several instances match, it
 names them), the full backup of its chain and every incremental or differential
@@ -51,11 +53,24 @@ and stages the chain. 'esesnap snapshots' lists what there is.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := loggerFrom(cmd)
-			if to == "" || (len(sets) == 0) == (rf.repo == "") {
-				return usageError(errors.New("give --to and either --set (repeatable) or --restic-repo"))
+			// An explicit --set wins over the environment's repository.
+			fromRestic := len(sets) == 0 && rf.named(cmd)
+			switch {
+			case to == "":
+				return usageError(errors.New("give --to DIR: where the databases are restored"))
+			case len(sets) > 0 && rf.explicit(cmd):
+				return usageError(errors.New("give only one of --set and a restic repository (-r/--restic-repo, --repository-file)"))
+			case len(sets) == 0 && !fromRestic:
+				return usageError(errors.New("give --set SET (repeatable) or a restic repository (-r/--restic-repo REPO, --repository-file FILE, or RESTIC_REPOSITORY / RESTIC_REPOSITORY_FILE in the environment)"))
+			case !fromRestic && (filter != catalog.Filter{} || cmd.Flags().Changed("snapshot") || at != ""):
+				return usageError(errors.New("--host, --path, --instance, --snapshot and --at choose among the backups of a restic repository; give one (-r/--restic-repo) instead of --set"))
+			case cmd.Flags().Changed("snapshot") && snapshot != "latest" && at != "":
+				return usageError(errors.New("give only one of --snapshot ID and --at TIME"))
 			}
-			if rf.repo == "" && (filter != catalog.Filter{} || cmd.Flags().Changed("snapshot") || at != "") {
-				return usageError(errors.New("--host, --path, --instance, --snapshot and --at choose among the backups of a restic repository; give --restic-repo"))
+			if fromRestic {
+				if err := rf.prepare(cmd); err != nil {
+					return err
+				}
 			}
 			if logDir == "" {
 				logDir = filepath.Join(to, "logs")
@@ -85,7 +100,7 @@ and stages the chain. 'esesnap snapshots' lists what there is.`,
 			var err error
 			var li protocol.LogRange
 			nsets := 1
-			if rf.repo != "" {
+			if fromRestic {
 				var when time.Time
 				if at != "" {
 					if when, err = time.ParseInLocation("2006-01-02 15:04:05", at, time.Local); err != nil {
@@ -152,14 +167,14 @@ and stages the chain. 'esesnap snapshots' lists what there is.`,
 				case errors.Is(err, catalog.ErrNotFound), errors.Is(err, catalog.ErrAmbiguous):
 					return fail(ExitUsage, "no backup to restore", err)
 				case errors.As(err, &rerr):
-					return fail(ExitError, "reading from restic failed", err)
+					return fail(exitFor(err), "reading from restic failed", err)
 				}
 				return fail(ExitVerifyFailed, "the backup set does not verify", err)
 			}
 			guard.expect(m, li)
 			// Databases assembled from restic or extracted from a tar are
 			// scratch: they are moved into place rather than copied.
-			res, err := stageRestore(cmd, &pf, setDir, m, li, to, logDir, systemDir, rf.repo != "" || len(scratch) > 0)
+			res, err := stageRestore(cmd, &pf, setDir, m, li, to, logDir, systemDir, fromRestic || len(scratch) > 0)
 			if err != nil {
 				if cmd.Context().Err() != nil {
 					return fail(ExitInterrupted, "interrupted", err)
@@ -197,14 +212,12 @@ and stages the chain. 'esesnap snapshots' lists what there is.`,
 	f.StringVar(&to, "to", "", "directory that receives the databases")
 	f.StringVar(&logDir, "log-dir", "", "directory that receives the logs (default: DIR/logs)")
 	f.StringVar(&systemDir, "system-dir", "", "checkpoint directory for recovery (default: DIR)")
-	f.StringVar(&snapshot, "snapshot", "latest", "with --restic-repo: the snapshot to restore (id prefix or latest)")
-	f.StringVar(&filter.Host, "host", "", "with --restic-repo: only backups taken on this host")
-	f.StringVar(&filter.Source, "path", "", "with --restic-repo: only backups of this source location (as backed up, absolute)")
-	f.StringVar(&filter.Instance, "instance", "", "with --restic-repo: only backups of this instance (a prefix of its id, as esesnap snapshots shows it)")
-	f.StringVar(&at, "at", "", `with --restic-repo: restore the latest snapshot at or before this local time ("2006-01-02 15:04:05")`)
-	f.StringVar(&rf.repo, "restic-repo", "", "restore from this restic repository")
-	f.StringVar(&rf.binary, "restic", "restic", "restic executable")
-	f.StringArrayVar(&rf.args, "restic-arg", nil, "extra restic global option, such as --password-file=F (repeatable)")
+	f.StringVar(&snapshot, "snapshot", "latest", "from restic: the snapshot to restore (id prefix or latest)")
+	f.StringVar(&filter.Host, "host", "", "from restic: only backups taken on this host")
+	f.StringVar(&filter.Source, "path", "", "from restic: only backups of this source location (as backed up, absolute)")
+	f.StringVar(&filter.Instance, "instance", "", "from restic: only backups of this instance (a prefix of its id, as esesnap snapshots shows it)")
+	f.StringVar(&at, "at", "", `from restic: restore the latest snapshot at or before this local time ("2006-01-02 15:04:05")`)
+	rf.registerRepo(cmd, "restore from this restic repository (default: RESTIC_REPOSITORY or RESTIC_REPOSITORY_FILE, when --set is not given)")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON on stdout (logs stay on stderr)")
 	return cmd
 }

@@ -22,10 +22,8 @@ type repoFlags struct {
 }
 
 func (f *repoFlags) register(cmd *cobra.Command) {
+	f.rf.registerRepo(cmd, "the restic repository (default: RESTIC_REPOSITORY or RESTIC_REPOSITORY_FILE)")
 	fl := cmd.Flags()
-	fl.StringVar(&f.rf.repo, "restic-repo", "", "the restic repository")
-	fl.StringVar(&f.rf.binary, "restic", "restic", "restic executable")
-	fl.StringArrayVar(&f.rf.args, "restic-arg", nil, "extra restic global option, such as --password-file=F (repeatable)")
 	fl.StringVar(&f.filter.Host, "host", "", "only backups taken on this host")
 	fl.StringVar(&f.filter.Source, "path", "", "only backups of this source location (absolute, as backed up)")
 	fl.StringVar(&f.filter.Instance, "instance", "", "only backups of this instance (a prefix of its id)")
@@ -34,8 +32,11 @@ func (f *repoFlags) register(cmd *cobra.Command) {
 
 // load reads the repository's catalog.
 func (f *repoFlags) load(cmd *cobra.Command) (*repoCatalog, error) {
-	if f.rf.repo == "" {
-		return nil, usageError(errors.New("give --restic-repo"))
+	if !f.rf.named(cmd) {
+		return nil, usageError(errors.New("give a restic repository: -r/--restic-repo REPO, --repository-file FILE, or RESTIC_REPOSITORY / RESTIC_REPOSITORY_FILE in the environment"))
+	}
+	if err := f.rf.prepare(cmd); err != nil {
+		return nil, err
 	}
 	return loadCatalog(cmd.Context(), f.rf.options(cmd), loggerFrom(cmd))
 }
@@ -202,7 +203,7 @@ func resticCmdError(cmd *cobra.Command, err error) error {
 	case errors.Is(err, catalog.ErrNotFound), errors.Is(err, catalog.ErrAmbiguous), errors.Is(err, catalog.ErrEmptyPolicy):
 		return usageError(err)
 	case errors.As(err, &rerr):
-		return withCode(ExitError, err)
+		return withCode(exitFor(err), err)
 	}
 	return withCode(ExitError, err)
 }
