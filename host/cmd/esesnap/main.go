@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 
 	// The "ese" set format: backup records ESE metadata, verify checks
 	// every page, log and the log chain.
@@ -32,9 +33,11 @@ func main() {
 }
 
 // run executes the command line args with the given output streams and
-// returns the exit code. Ctrl-C cancels the context the subcommands get.
+// returns the exit code. Ctrl-C (and SIGTERM, as a service manager stops a
+// program) cancels the context the subcommands get, so that they stop
+// restic cleanly and take back what they did.
 func run(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRootCmd()
 	root.SetArgs(args)
@@ -45,17 +48,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if code != ExitOK && ctx.Err() != nil {
 		code = ExitInterrupted
 	}
+	var ee *exitError
 	switch {
 	case err == nil:
+	case asExit(err, &ee) && ee.err == nil:
+		// already reported by the subcommand
 	case code == ExitUsage:
 		fmt.Fprintf(stderr, "esesnap: %v\nRun 'esesnap --help' for usage.\n", err)
 	case code == ExitInterrupted:
 		newLogger(stderr, hclog.Info).Error("interrupted")
 	default:
-		var ee *exitError
-		if asExit(err, &ee) && ee.err == nil {
-			break // already reported by the subcommand
-		}
 		newLogger(stderr, hclog.Info).Error(err.Error())
 	}
 	return code
