@@ -164,3 +164,32 @@ func TestStopReachesWrappedRestic(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckLocal: a local location without a repository is found before
+// restic runs; a repository, and a location restic reaches over the
+// network, pass.
+func TestCheckLocal(t *testing.T) {
+	o := testRepo(t)
+	empty := t.TempDir()
+	cases := []struct {
+		name string
+		repo string
+		env  []string
+		want error
+	}{
+		{"repository", o.Repo, nil, nil},
+		{"repository by RESTIC_REPOSITORY", "", []string{"RESTIC_REPOSITORY=" + o.Repo}, nil},
+		{"empty directory", empty, nil, ErrNotARepository},
+		{"missing directory", filepath.Join(empty, "nope"), nil, ErrNotARepository},
+		{"missing by RESTIC_REPOSITORY", "", []string{"RESTIC_REPOSITORY=" + filepath.Join(empty, "nope")}, ErrNotARepository},
+		{"remote", "rest:http://127.0.0.1:1/", nil, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Options{Repo: tc.repo, Env: tc.env}
+			if err := c.CheckLocal(); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+				t.Fatalf("CheckLocal: %v, want %v", err, tc.want)
+			}
+		})
+	}
+}

@@ -362,6 +362,12 @@ func TestResticRestoreFailureLeavesNothing(t *testing.T) {
 		}
 		t.Logf("interrupted with %d of %d bytes of the database extracted", partial, sum.Manifest.Files[0].Size)
 		sameTree(t, "the interrupted restore", parent, before)
+		// restic dump was stopped as Ctrl-C stops it: it removed its lock.
+		locks := exec.Command(bin, "-r", repo, "list", "locks", "--no-lock")
+		locks.Env = env
+		if out, err := locks.Output(); err != nil || strings.TrimSpace(string(out)) != "" {
+			t.Fatalf("restic list locks after the interrupted restore: %v %q", err, out)
+		}
 		secondRun(t, to)
 	})
 
