@@ -74,8 +74,10 @@ func newRootCmd() *cobra.Command {
 		Long: `esesnap works with Extensible Storage Engine (JET Blue) files: databases
 (.edb, .dit, .dat, ...), transaction logs and checkpoints.
 
-Exit codes: 0 ok, 1 verification failed, 2 usage error, 3 I/O or other
-error, 130 interrupted.`,
+Exit codes: 0 ok, 1 verification failed, 2 usage error or nothing matches
+what was asked for, 3 I/O or other error, 4 backup stored but its session did
+not end cleanly, 5 restic repository cannot be opened (missing, no password,
+wrong password), 130 interrupted.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
