@@ -127,6 +127,9 @@ func (c *Catalog) Select(f Filter, id string, at time.Time) (Choice, error) {
 		if len(newer) > 0 {
 			msg += fmt.Sprintf(" (%d backup(s) do not restore; the newest, %s: %s)", len(newer), Short(newer[len(newer)-1].Backup.ID), newer[len(newer)-1].Problem)
 		}
+		if first := c.oldestRestorable(keys[0]); first != nil && !at.IsZero() {
+			msg += fmt.Sprintf("; the oldest restorable backup is %s of %s", Short(first.Backup.ID), first.Backup.Time.Local().Format("2006-01-02 15:04:05"))
+		}
 		return Choice{}, fmt.Errorf("%w: %s", ErrNotFound, msg)
 	}
 	ch := Choice{Point: *best}
@@ -153,4 +156,22 @@ func (c *Catalog) summary() string {
 		names = append(names, k.String())
 	}
 	return fmt.Sprintf("it holds backups of %d instance(s): %s", len(keys), strings.Join(names, "; "))
+}
+
+// oldestRestorable is the instance's oldest restore point that restores,
+// or nil.
+func (c *Catalog) oldestRestorable(k Key) *Point {
+	var first *Point
+	for _, ch := range c.Chains {
+		if ch.Key != k {
+			continue
+		}
+		for _, p := range c.Points(ch) {
+			if p.Restorable() && (first == nil || p.Backup.Time.Before(first.Backup.Time)) {
+				pp := p
+				first = &pp
+			}
+		}
+	}
+	return first
 }

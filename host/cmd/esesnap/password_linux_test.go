@@ -1,4 +1,4 @@
-//go:build unix
+//go:build linux
 
 package main
 
@@ -15,6 +15,7 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/esesnap/esesnap/internal/samples"
+	"golang.org/x/sys/unix"
 )
 
 // runOnTerminal runs esesnap on a pseudo-terminal (its stdin, stderr and
@@ -51,6 +52,9 @@ func runOnTerminal(t *testing.T, env []string, password string, args ...string) 
 			if strings.HasPrefix(line.String(), "enter password for repository ") && strings.HasSuffix(line.String(), ": ") {
 				prompts++
 				line.Reset()
+				// Type once esesnap reads without echo, as a person would
+				// after seeing the prompt.
+				waitNoEcho(t, ptmx)
 				io.WriteString(ptmx, password+"\r")
 			}
 		}
@@ -69,6 +73,21 @@ func runOnTerminal(t *testing.T, env []string, password string, args ...string) 
 		t.Fatal(werr)
 	}
 	return prompts, seen.String(), out.String(), code
+}
+
+// waitNoEcho waits (at most 10 s) until the terminal's echo is off.
+func waitNoEcho(t *testing.T, ptmx *os.File) {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		tio, err := unix.IoctlGetTermios(int(ptmx.Fd()), unix.TCGETS)
+		if err != nil {
+			t.Errorf("read the terminal's settings: %v", err)
+			return
+		}
+		if tio.Lflag&unix.ECHO == 0 {
+			return
+		}
+	}
+	t.Error("esesnap did not turn the terminal's echo off for the password")
 }
 
 // TestTerminalPassword: with a repository but no password configured,
