@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -29,11 +30,34 @@ func askPassword(cmd *cobra.Command, where string) (string, error) {
 		defer tty.Close()
 		in, out = int(tty.Fd()), tty
 	}
+	// Ctrl-C at the prompt is caught (the command's context ends), not
+	// fatal: stop waiting for the password then, and put the terminal's
+	// echo back, which ReadPassword would only do once a line is typed.
+	state, _ := term.GetState(in)
+	type typed struct {
+		pw  []byte
+		err error
+	}
+	got := make(chan typed, 1)
 	fmt.Fprintf(out, "enter password for repository %s: ", where)
-	pw, err := term.ReadPassword(in)
-	io.WriteString(out, "\n")
-	if err != nil {
-		return "", fmt.Errorf("read the repository password from the terminal: %w", err)
+	go func() {
+		pw, err := term.ReadPassword(in)
+		got <- typed{pw, err}
+	}()
+	var pw []byte
+	select {
+	case t := <-got:
+		io.WriteString(out, "\n")
+		if t.err != nil {
+			return "", fmt.Errorf("read the repository password from the terminal: %w", t.err)
+		}
+		pw = t.pw
+	case <-cmd.Context().Done():
+		if state != nil {
+			term.Restore(in, state)
+		}
+		io.WriteString(out, "\n")
+		return "", fmt.Errorf("asking for the repository password: %w", context.Cause(cmd.Context()))
 	}
 	if len(pw) == 0 {
 		return "", fmt.Errorf("%w %s: an empty password was typed (restic refuses an empty password unless --insecure-no-password)", errNoPassword, where)

@@ -55,11 +55,19 @@ func runOnTerminal(t *testing.T, env []string, password string, args ...string) 
 				// Type once esesnap reads without echo, as a person would
 				// after seeing the prompt.
 				waitNoEcho(t, ptmx)
-				io.WriteString(ptmx, password+"\r")
+				if password == ctrlC {
+					io.WriteString(ptmx, ctrlC)
+				} else {
+					io.WriteString(ptmx, password+"\r")
+				}
 			}
 		}
 	}()
+	hung := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() })
 	werr := cmd.Wait()
+	if !hung.Stop() {
+		t.Errorf("esesnap on the terminal did not end in 2 minutes: killed")
+	}
 	ptmx.Close()
 	select {
 	case <-done:
@@ -74,6 +82,9 @@ func runOnTerminal(t *testing.T, env []string, password string, args ...string) 
 	}
 	return prompts, seen.String(), out.String(), code
 }
+
+// ctrlC, typed at the prompt, is the terminal's interrupt character.
+const ctrlC = "\x03"
 
 // waitNoEcho waits (at most 10 s) until the terminal's echo is off.
 func waitNoEcho(t *testing.T, ptmx *os.File) {
@@ -95,7 +106,8 @@ func waitNoEcho(t *testing.T, ptmx *os.File) {
 // for that command (the estimate's, the backup's; the restore's snapshots
 // and dumps) gets that password; the password is on no command line and
 // not in the plugin's environment (its double refuses any RESTIC_
-// variable). A wrong password typed is restic's "wrong password", exit 5.
+// variable). A wrong password typed is restic's "wrong password", exit 5;
+// Ctrl-C at the prompt ends esesnap, exit 130.
 func TestTerminalPassword(t *testing.T) {
 	env, bin, repo := resticEnv(t)
 	env = append(withoutRestic(env), "RESTIC_REPOSITORY="+repo, "RESTIC_CACHE_DIR="+t.TempDir())
@@ -139,5 +151,17 @@ func TestTerminalPassword(t *testing.T) {
 	prompts, screen, _, code = runOnTerminal(t, env, "not-the-password", append([]string{"backup", "--source", src, "--kind", "copy"}, plug...)...)
 	if code != ExitRepository || prompts != 1 || !strings.Contains(screen, "wrong password") {
 		t.Fatalf("a wrong password typed: exit %d, %d prompt(s), want %d and 1:\n%s", code, prompts, ExitRepository, screen)
+	}
+
+	// Ctrl-C at the prompt ends esesnap at once (exit 130), nothing run.
+	before := len(resticSnapshots(t, append(env, "RESTIC_PASSWORD=esesnap-test"), bin, repo))
+	started := time.Now()
+	prompts, screen, _, code = runOnTerminal(t, env, ctrlC, append([]string{"backup", "--source", src, "--kind", "copy"}, plug...)...)
+	if code != ExitInterrupted || prompts != 1 {
+		t.Fatalf("Ctrl-C at the prompt: exit %d, %d prompt(s), want %d and 1:\n%s", code, prompts, ExitInterrupted, screen)
+	}
+	t.Logf("Ctrl-C at the prompt: esesnap ended after %v", time.Since(started))
+	if after := len(resticSnapshots(t, append(env, "RESTIC_PASSWORD=esesnap-test"), bin, repo)); after != before {
+		t.Fatalf("a backup interrupted at the password prompt stored %d snapshot(s)", after-before)
 	}
 }
