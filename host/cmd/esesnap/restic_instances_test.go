@@ -2,11 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/esesnap/esesnap/internal/samples"
 )
@@ -307,5 +310,61 @@ func TestRestoreSetChain(t *testing.T) {
 	}
 	if rs, stderr, code := restore("--set", inc); code == 0 || rs.OK {
 		t.Fatalf("restore of an incremental alone: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestResticForgetRandomSchedules is the retention property with the real
+// restic and real backups: random schedules of full, incremental and
+// differential backups of a real instance, then esesnap forget with a
+// random --keep-last; every restore point the plan kept must still
+// restore from the repository with esesnap restore.
+func TestResticForgetRandomSchedules(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 12))
+	for round := range 2 {
+		env, bin, repo := resticEnv(t)
+		src := instanceUnder(t, "srum-win10-dirty", fmt.Sprintf("round%d", round))
+		kinds := []string{"full"}
+		for range 4 + r.IntN(3) {
+			kinds = append(kinds, []string{"full", "incremental", "incremental", "differential"}[r.IntN(4)])
+		}
+		for _, kind := range kinds {
+			args := []string{"backup", "--kind", kind, "--writable", "--source", src}
+			if kind != "differential" {
+				args = append(args, "--truncate-logs")
+			}
+			if _, stderr, code := resticCLI(t, env, bin, repo, args...); code != 0 {
+				t.Fatalf("round %d, schedule %v: %s backup: exit %d\n%s", round, kinds, kind, code, stderr)
+			}
+		}
+		keep := 1 + r.IntN(3)
+		stdout, stderr, code := cliEnv(t, env, "forget", "--json", "--restic", bin, "--restic-repo", repo, "--keep-last", fmt.Sprint(keep))
+		var out forgetOutput
+		if err := json.Unmarshal([]byte(stdout), &out); code != 0 || err != nil {
+			t.Fatalf("round %d: forget: exit %d, %v\n%s\n%s", round, code, err, stdout, stderr)
+		}
+		var points []string
+		forgotten := 0
+		for _, d := range out.Decisions {
+			if !d.Keep {
+				forgotten++
+			}
+			if d.Keep && slices.ContainsFunc(d.Reasons, func(s string) bool { return strings.HasPrefix(s, "restore point kept") }) {
+				points = append(points, d.ID)
+			}
+		}
+		if len(points) != min(keep, len(kinds)) {
+			t.Fatalf("round %d, schedule %v, --keep-last %d: %d points kept: %+v", round, kinds, keep, len(points), out.Decisions)
+		}
+		if n := len(resticSnapshots(t, env, bin, repo)); n != len(kinds)-forgotten {
+			t.Fatalf("round %d: %d snapshots left, want %d", round, n, len(kinds)-forgotten)
+		}
+		for _, id := range points {
+			if _, stderr, code := resticCLI(t, env, bin, repo, "restore", "--snapshot", id, "--to", t.TempDir()); code != 0 {
+				t.Fatalf("round %d, schedule %v, --keep-last %d: kept point %s does not restore: exit %d\n%s", round, kinds, keep, id[:8], code, stderr)
+			}
+		}
+		t.Logf("round %d: schedule %v, --keep-last %d: %d forgotten, %d kept points restore", round, kinds, keep, forgotten, len(points))
 	}
 }
