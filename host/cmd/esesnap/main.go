@@ -68,6 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // loggerFrom(cmd) and write results to cmd.OutOrStdout().
 func newRootCmd() *cobra.Command {
 	var level string
+	var showVersion bool
 	root := &cobra.Command{
 		Use:   "esesnap",
 		Short: "Back up, verify, restore and inspect ESE databases and logs",
@@ -88,9 +89,17 @@ wrong password), 130 interrupted.`,
 			cmd.SetContext(context.WithValue(cmd.Context(), loggerKey{}, newLogger(cmd.ErrOrStderr(), lv)))
 			return nil
 		},
+		// esesnap alone shows the help; esesnap --version is esesnap version.
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if showVersion {
+				return runVersion(cmd, &pluginFlags{}, false)
+			}
+			return cmd.Help()
+		},
 	}
 	root.PersistentFlags().StringVar(&level, "log-level", "info", "stderr log level: trace, debug, info, warn, error")
-	root.AddCommand(newInspectCmd(), newBackupCmd(), newVerifyCmd(), newRestoreCmd(), newPluginTestCmd(), newPluginInfoCmd(), newSnapshotsCmd(), newForgetCmd())
+	root.Flags().BoolVar(&showVersion, "version", false, "print esesnap's version and its plugin's (as esesnap version)")
+	root.AddCommand(newInspectCmd(), newBackupCmd(), newVerifyCmd(), newRestoreCmd(), newPluginTestCmd(), newPluginInfoCmd(), newSnapshotsCmd(), newForgetCmd(), newVersionCmd())
 	return root
 }
 
