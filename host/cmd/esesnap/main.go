@@ -108,11 +108,17 @@ type loggerKey struct{}
 
 // newLogger returns the human-readable logger esesnap writes to stderr.
 func newLogger(w io.Writer, level hclog.Level) hclog.Logger {
+	// Colors only on a terminal: hclog colors any writer that is no file,
+	// such as the buffer plugin-test keeps the plugin's lines in.
+	color := hclog.ColorOff
+	if _, ok := w.(*os.File); ok {
+		color = hclog.AutoColor
+	}
 	return hclog.New(&hclog.LoggerOptions{
 		Name:   "esesnap",
 		Level:  level,
 		Output: w,
-		Color:  hclog.AutoColor,
+		Color:  color,
 	})
 }
 

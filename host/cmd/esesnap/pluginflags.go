@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -20,6 +21,9 @@ type pluginFlags struct {
 	args   []string
 	env    []string
 	noPipe bool
+	// logTo, if set, receives the plugin's log lines (at the --log-level)
+	// instead of stderr: plugin-test keeps them for the checks that fail.
+	logTo io.Writer
 }
 
 func (p *pluginFlags) register(cmd *cobra.Command) {
@@ -51,10 +55,14 @@ func defaultPlugin() string {
 // to stderr too, from warnings up unless --log-level asks for more.
 func (p *pluginFlags) launch(ctx context.Context, cmd *cobra.Command) (*plugin.Client, error) {
 	level := loggerFrom(cmd).GetLevel()
-	if level == hclog.Info {
+	out := cmd.ErrOrStderr()
+	switch {
+	case p.logTo != nil:
+		out = p.logTo
+	case level == hclog.Info:
 		level = hclog.Warn // the plugin's info lines only with --log-level debug
 	}
-	plog := newLogger(cmd.ErrOrStderr(), level).Named("plugin")
+	plog := newLogger(out, level).Named("plugin")
 	cfg := plugin.ClientConfig{Path: p.path, Args: p.args, Env: p.env, Logger: plog, DisableDataPipe: p.noPipe}
 	if cfg.Path == "" {
 		cfg.Path = defaultPlugin()
