@@ -67,6 +67,10 @@ type Result struct {
 // goroutine running Backup, in order; an implementation must return quickly
 // and must not call back into the backup.
 type Progress interface {
+	// FilesListed is called with each batch of files the plugin lists,
+	// before they are read: their sizes (0 when unknown) add up to the
+	// total as far as it is known.
+	FilesListed(batch []protocol.File)
 	// FileStarted is called before a file is read; name is its name in the
 	// set.
 	FileStarted(f protocol.File, name string)
@@ -326,6 +330,9 @@ func (b *backupRun) run() (*Result, error) {
 		}
 		if len(batch) == 0 {
 			break
+		}
+		if p := b.o.progress; p != nil {
+			p.FilesListed(batch)
 		}
 		for _, f := range batch {
 			mf, err := b.storeFile(f, started)

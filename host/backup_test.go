@@ -103,7 +103,7 @@ func TestBackupToDirectory(t *testing.T) {
 	if a, _ := dm.Marshal(); !bytes.Equal(a, mustMarshal(t, m)) {
 		t.Fatal("manifest on disk differs from Result.Manifest")
 	}
-	if prog.started != len(want) || prog.done != len(want) || prog.bytes == 0 {
+	if prog.listed != len(want) || prog.started != len(want) || prog.done != len(want) || prog.bytes == 0 {
 		t.Fatalf("progress saw %+v", prog)
 	}
 	rep, err := backupset.Verify(context.Background(), dir)
@@ -130,10 +130,11 @@ func mustMarshal(t testing.TB, m *backupset.Manifest) []byte {
 }
 
 type recordingProgress struct {
-	started, done int
-	bytes         int64
+	listed, started, done int
+	bytes                 int64
 }
 
+func (p *recordingProgress) FilesListed(b []protocol.File)     { p.listed += len(b) }
 func (p *recordingProgress) FileStarted(protocol.File, string) { p.started++ }
 func (p *recordingProgress) FileBytes(_ string, done int64)    { p.bytes = done }
 func (p *recordingProgress) FileDone(backupset.ManifestFile)   { p.done++ }

@@ -121,6 +121,9 @@ func runBackup(cmd *cobra.Command, f *backupFlags) error {
 	case targets == 0 && !f.resticCfg.named(cmd):
 		return usageError(errors.New("give --out DIR, --tar FILE|- or a restic repository (-r/--restic-repo REPO, --repository-file FILE, or RESTIC_REPOSITORY / RESTIC_REPOSITORY_FILE in the environment)"))
 	}
+	if f.tar == "-" && isTerminal(cmd.OutOrStdout()) {
+		return usageError(errors.New("--tar - writes the backup set to stdout, which is a terminal: redirect it (--tar - > set.tar, or into a pipe) or give --tar FILE"))
+	}
 	f.useRestic = f.out == "" && f.tar == ""
 	if f.resticCfg.pageDelta && !f.useRestic {
 		return usageError(errors.New("--page-delta needs a restic repository: the base of the deltas is a restic snapshot"))

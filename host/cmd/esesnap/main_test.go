@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strings"
 	"testing"
 
@@ -18,12 +19,36 @@ import (
 // pattern), so the CLI tests exercise the real binary, exit codes included.
 const runMainEnv = "ESESNAP_TEST_RUN_MAIN"
 
+// cpuProfileEnv, set to a path prefix, makes each esesnap run of the test
+// binary write a CPU profile to PREFIX.PID: go test -cpuprofile profiles
+// the benchmark, not the esesnap processes it times.
+const cpuProfileEnv = "ESESNAP_TEST_CPUPROFILE"
+
+// profiledRun runs esesnap with a CPU profile written to path.
+func profiledRun(path string) int {
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return ExitError
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return ExitError
+	}
+	defer pprof.StopCPUProfile()
+	return run(os.Args[1:], os.Stdout, os.Stderr)
+}
+
 func TestMain(m *testing.M) {
 	if os.Getenv(testPluginEnv) == "1" {
 		servePluginDouble()
 		os.Exit(0)
 	}
 	if os.Getenv(runMainEnv) == "1" {
+		if p := os.Getenv(cpuProfileEnv); p != "" {
+			os.Exit(profiledRun(fmt.Sprintf("%s.%d", p, os.Getpid())))
+		}
 		main()
 		os.Exit(ExitOK) // main exits itself; not reached
 	}
@@ -37,16 +62,23 @@ func cli(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	cmd := cliCommand(args...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
+	code = exitCodeOf(t, cmd.Run(), args)
+	return out.String(), errOut.String(), code
+}
+
+// exitCodeOf is the exit code of a run of esesnap with args that ended with
+// err (from Run or Wait); an error other than an exit status fails t.
+func exitCodeOf(t *testing.T, err error, args []string) int {
+	t.Helper()
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
+		return ExitOK
 	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	default:
-		t.Fatalf("run %v: %v", args, err)
+		return ee.ExitCode()
 	}
-	return out.String(), errOut.String(), code
+	t.Fatalf("run %v: %v", args, err)
+	return 0
 }
 
 // samplesDir is shared/ese-samples beside the repository.
