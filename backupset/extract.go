@@ -22,10 +22,40 @@ import (
 // a stream without a complete manifest is ErrIncomplete and leaves nothing
 // behind. With Scratch nothing is synced.
 func ExtractTar(ctx context.Context, r io.Reader, dir string, opts ...ScratchOption) (*Manifest, error) {
+	m, _, err := extractTar(ctx, r, dir, opts)
+	return m, err
+}
+
+// ExtractAndVerify is ExtractTar into dir followed by Verify of dir, with
+// every byte hashed once: the SHA-256 ExtractTar computes of each file as it
+// writes it (and compares with the manifest) stands for the one Verify would
+// compute by reading the file again. Everything else is Verify's: the set
+// holds exactly the manifest's files with their sizes and hashes, and the
+// checks of the set's format (for ESE every page, every log and the log
+// chain) run on the files written. The report and error are Verify's; a set
+// that holds page deltas is extracted, and reported as ErrDeltaSet with its
+// manifest, unchecked (ResolveDeltas rebuilds it, then Verify checks it).
+func ExtractAndVerify(ctx context.Context, r io.Reader, dir string, opts ...ScratchOption) (*VerifyReport, error) {
+	m, hashed, err := extractTar(ctx, r, dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range m.Files {
+		if d := f.Delta; d != nil {
+			return &VerifyReport{Path: dir, Manifest: m}, fmt.Errorf("%w: %s is stored as a page delta against base %s", ErrDeltaSet, f.Name, d.Base)
+		}
+	}
+	return verifyDir(ctx, dir, hashed)
+}
+
+// extractTar is ExtractTar; it also returns the size and hash of every
+// file it wrote (or found identical), by name.
+func extractTar(ctx context.Context, r io.Reader, dir string, opts []ScratchOption) (*Manifest, map[string]extracted, error) {
 	sync := !ScratchOf(opts)
 	tail := newTarTail(r)
 	tr := tar.NewReader(tail)
 	seen := map[string]extracted{}
+	hashed := map[string]extracted{}
 	var made []string // files this extraction created, removed if it fails
 	var m *Manifest
 	var manifestBytes []byte
@@ -38,7 +68,7 @@ func ExtractTar(ctx context.Context, r io.Reader, dir string, opts ...ScratchOpt
 	for {
 		if err := ctx.Err(); err != nil {
 			cleanup()
-			return nil, err
+			return nil, nil, err
 		}
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -46,41 +76,41 @@ func ExtractTar(ctx context.Context, r io.Reader, dir string, opts ...ScratchOpt
 		}
 		if err != nil {
 			cleanup()
-			return nil, fmt.Errorf("extract: read tar: %w", err)
+			return nil, nil, fmt.Errorf("extract: read tar: %w", err)
 		}
 		if hdr.Typeflag != tar.TypeReg {
 			cleanup()
-			return nil, fmt.Errorf("extract: %q is not a regular file", hdr.Name)
+			return nil, nil, fmt.Errorf("extract: %q is not a regular file", hdr.Name)
 		}
 		if m != nil {
 			cleanup()
-			return nil, fmt.Errorf("extract: %q follows the manifest", hdr.Name)
+			return nil, nil, fmt.Errorf("extract: %q follows the manifest", hdr.Name)
 		}
 		if hdr.Name == ManifestName {
 			var b bytes.Buffer
 			if _, err := io.Copy(&b, io.LimitReader(tr, 64<<20)); err != nil {
 				cleanup()
-				return nil, fmt.Errorf("extract: read manifest: %w", err)
+				return nil, nil, fmt.Errorf("extract: read manifest: %w", err)
 			}
 			manifestBytes = bytes.Clone(b.Bytes())
 			if m, err = ReadManifest(&b); err != nil {
 				cleanup()
-				return nil, err
+				return nil, nil, err
 			}
 			continue
 		}
 		if err := ValidateName(hdr.Name); err != nil {
 			cleanup()
-			return nil, fmt.Errorf("extract: %w", err)
+			return nil, nil, fmt.Errorf("extract: %w", err)
 		}
 		if _, dup := seen[hdr.Name]; dup {
 			cleanup()
-			return nil, fmt.Errorf("extract: %q appears twice", hdr.Name)
+			return nil, nil, fmt.Errorf("extract: %q appears twice", hdr.Name)
 		}
 		g, err := extractFile(tr, filepath.Join(dir, hdr.Name), buf, sync)
 		if err != nil {
 			cleanup()
-			return nil, fmt.Errorf("extract %s: %w", hdr.Name, err)
+			return nil, nil, fmt.Errorf("extract %s: %w", hdr.Name, err)
 		}
 		seen[hdr.Name] = g
 		if g.made {
@@ -89,7 +119,7 @@ func ExtractTar(ctx context.Context, r io.Reader, dir string, opts ...ScratchOpt
 	}
 	if m == nil {
 		cleanup()
-		return nil, fmt.Errorf("extract: %w: the stream has no manifest", ErrIncomplete)
+		return nil, nil, fmt.Errorf("extract: %w: the stream has no manifest", ErrIncomplete)
 	}
 	var errs []error
 	if err := tail.end(); err != nil {
@@ -109,6 +139,9 @@ func ExtractTar(ctx context.Context, r io.Reader, dir string, opts ...ScratchOpt
 		case g.sum != f.SHA256:
 			errs = append(errs, fmt.Errorf("%w: %s", ErrChecksumMismatch, f.Name))
 		}
+		if ok {
+			hashed[f.Name] = g
+		}
 		delete(seen, f.Name)
 	}
 	for n := range seen {
@@ -116,15 +149,15 @@ func ExtractTar(ctx context.Context, r io.Reader, dir string, opts ...ScratchOpt
 	}
 	if len(errs) > 0 {
 		cleanup()
-		return nil, errors.Join(errs...)
+		return nil, nil, errors.Join(errs...)
 	}
 	// The manifest goes last, as in a directory set: only a complete,
 	// checked extraction looks complete.
 	if _, err := extractFile(bytes.NewReader(manifestBytes), filepath.Join(dir, ManifestName), buf, sync); err != nil {
 		cleanup()
-		return nil, fmt.Errorf("extract: write manifest: %w", err)
+		return nil, nil, fmt.Errorf("extract: write manifest: %w", err)
 	}
-	return m, nil
+	return m, hashed, nil
 }
 
 type extracted struct {

@@ -88,7 +88,7 @@ func Verify(ctx context.Context, path string) (*VerifyReport, error) {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	if fi.IsDir() {
-		return verifyDir(ctx, path)
+		return verifyDir(ctx, path, nil)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -301,8 +301,10 @@ func copyCtx(ctx context.Context, w io.Writer, r io.Reader, buf []byte) (int64, 
 	}
 }
 
-// verifyDir is Verify for a directory.
-func verifyDir(ctx context.Context, dir string) (*VerifyReport, error) {
+// verifyDir is Verify for a directory. hashed holds, by name, files whose
+// size and SHA-256 this process computed as it wrote them (ExtractAndVerify):
+// they are not hashed again as long as they still have that size.
+func verifyDir(ctx context.Context, dir string, hashed map[string]extracted) (*VerifyReport, error) {
 	rep := &VerifyReport{Path: dir}
 	mf, err := os.Open(filepath.Join(dir, ManifestName))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -340,7 +342,11 @@ func verifyDir(ctx context.Context, dir string) (*VerifyReport, error) {
 	seen := map[string]*observed{}
 	buf := make([]byte, hashBufferSize)
 	for _, f := range m.Files {
-		o, err := observeDirFile(ctx, filepath.Join(dir, f.Name), f, SetFormat(m), sf, buf)
+		var known *extracted
+		if g, ok := hashed[f.Name]; ok {
+			known = &g
+		}
+		o, err := observeDirFile(ctx, filepath.Join(dir, f.Name), f, SetFormat(m), sf, buf, known)
 		if err != nil {
 			return rep, err
 		}
@@ -354,8 +360,9 @@ func verifyDir(ctx context.Context, dir string) (*VerifyReport, error) {
 
 // observeDirFile hashes one file of a directory set and runs the check of
 // the set's format sf of the given kind (nil: none); it returns nil for a file that is
-// missing or not a regular file.
-func observeDirFile(ctx context.Context, path string, f ManifestFile, kind string, sf Format, buf []byte) (*observed, error) {
+// missing or not a regular file. A file known (not nil) was hashed as it was
+// written and is not hashed again unless its size changed since.
+func observeDirFile(ctx context.Context, path string, f ManifestFile, kind string, sf Format, buf []byte, known *extracted) (*observed, error) {
 	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) || (err == nil && !fi.Mode().IsRegular()) {
 		return nil, nil
@@ -368,12 +375,18 @@ func observeDirFile(ctx context.Context, path string, f ManifestFile, kind strin
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	defer file.Close()
-	h := sha256.New()
-	n, err := copyCtx(ctx, h, file, buf)
-	if err != nil {
-		return nil, fmt.Errorf("verify: read %s: %w", f.Name, err)
+	var o *observed
+	if known != nil && known.size == fi.Size() {
+		o = &observed{size: known.size, sum: known.sum}
+	} else {
+		h := sha256.New()
+		n, err := copyCtx(ctx, h, file, buf)
+		if err != nil {
+			return nil, fmt.Errorf("verify: read %s: %w", f.Name, err)
+		}
+		o = &observed{size: n, sum: hex.EncodeToString(h.Sum(nil))}
 	}
-	o := &observed{size: n, sum: hex.EncodeToString(h.Sum(nil))}
+	n := o.size
 	if sf != nil {
 		v, err := sf.CheckFile(ctx, file, n, f.Name, f.Role)
 		if err != nil {

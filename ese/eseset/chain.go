@@ -37,11 +37,27 @@ type Chain struct {
 // the missing generations — and that they form one log chain. With Scratch
 // it hard-links the files instead of copying them.
 func AssembleChain(ctx context.Context, sets []string, dst string, opts ...backupset.ScratchOption) (*Chain, error) {
+	var reps []*backupset.VerifyReport
+	for i, dir := range sets {
+		rep, err := backupset.Verify(ctx, dir)
+		if err != nil {
+			return nil, fmt.Errorf("set %d of the chain (%s): %w", i+1, dir, err)
+		}
+		reps = append(reps, rep)
+	}
+	return AssembleVerified(ctx, reps, dst, opts...)
+}
+
+// AssembleVerified is AssembleChain for set directories that were verified
+// already: reps are what backupset.Verify or backupset.ExtractAndVerify
+// reported without an error, one per set in chain order. The sets are not
+// read again, except the logs, whose chain across the sets is checked.
+func AssembleVerified(ctx context.Context, reps []*backupset.VerifyReport, dst string, opts ...backupset.ScratchOption) (*Chain, error) {
 	place := durable.CopyFile
 	if backupset.ScratchOf(opts) {
 		place = linkInto
 	}
-	if len(sets) == 0 {
+	if len(reps) == 0 {
 		return nil, errors.New("assemble chain: no backup sets")
 	}
 	if err := os.MkdirAll(dst, 0o755); err != nil {
@@ -50,12 +66,11 @@ func AssembleChain(ctx context.Context, sets []string, dst string, opts ...backu
 	ch := &Chain{Dir: dst}
 	logs := map[uint32]string{} // generation -> source path
 	var base string
-	for i, dir := range sets {
-		rep, err := backupset.Verify(ctx, dir)
-		if err != nil {
-			return nil, fmt.Errorf("set %d of the chain (%s): %w", i+1, dir, err)
+	for i, rep := range reps {
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
-		m := rep.Manifest
+		dir, m := rep.Path, rep.Manifest
 		if InfoOf(m) == nil {
 			return nil, fmt.Errorf("set %d of the chain (%s) holds no ESE files", i+1, dir)
 		}

@@ -52,7 +52,7 @@ func chainFromRestic(cmd *cobra.Command, r *resticFlags, f catalog.Filter, snaps
 	for _, s := range rc.snaps {
 		snaps = append(snaps, s)
 	}
-	var sets []string
+	var sets []*backupset.VerifyReport
 	// The members, in chain order; resolveDeltas reads the bases.
 	for _, id := range pt.Members {
 		s := rc.snaps[id]
@@ -61,16 +61,21 @@ func chainFromRestic(cmd *cobra.Command, r *resticFlags, f catalog.Filter, snaps
 			return nil, err
 		}
 		log.Info("reading backup set from restic", "snapshot", s.ShortID, "time", s.Time.Format(time.RFC3339))
-		m, err := dumpInto(ctx, o, s.ID, s.Paths[0], setDir)
+		rep, err := dumpVerified(ctx, o, s.ID, s.Paths[0], setDir)
+		if errors.Is(err, backupset.ErrDeltaSet) && rep != nil {
+			// Its databases are rebuilt from their base first, then the
+			// whole set is verified.
+			if err := resolveDeltas(ctx, log, o, snaps, rep.Manifest, setDir, filepath.Join(dir, "bases")); err != nil {
+				return nil, fmt.Errorf("snapshot %s: %w", s.ShortID, err)
+			}
+			rep, err = backupset.Verify(ctx, setDir)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("snapshot %s: %w", s.ShortID, err)
 		}
-		if err := resolveDeltas(ctx, log, o, snaps, m, setDir, filepath.Join(dir, "bases")); err != nil {
-			return nil, fmt.Errorf("snapshot %s: %w", s.ShortID, err)
-		}
-		sets = append(sets, setDir)
+		sets = append(sets, rep)
 	}
-	return eseset.AssembleChain(ctx, sets, filepath.Join(dir, "chain"), backupset.Scratch())
+	return eseset.AssembleVerified(ctx, sets, filepath.Join(dir, "chain"), backupset.Scratch())
 }
 
 // resolveDeltas rebuilds the databases a --page-delta set stores as page
@@ -100,6 +105,26 @@ func resolveDeltas(ctx context.Context, log hclog.Logger, o restic.Options, snap
 		return filepath.Join(dir, f.Name), nil
 	})
 	return err
+}
+
+// dumpVerified streams one snapshot's tar through restic dump into dir and
+// verifies it (backupset.ExtractAndVerify: every byte hashed once, as it is
+// written). It returns Verify's report and error; a nil report means the
+// stream could not be extracted.
+func dumpVerified(ctx context.Context, o restic.Options, id, path, dir string) (*backupset.VerifyReport, error) {
+	var rep *backupset.VerifyReport
+	var verr error
+	err := restic.DumpWith(ctx, o, id, path, func(r io.Reader) error {
+		rep, verr = backupset.ExtractAndVerify(ctx, r, dir, backupset.Scratch())
+		if rep == nil {
+			return verr // not extracted: restic is stopped
+		}
+		return nil // the whole stream was read: restic ends by itself
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rep, verr
 }
 
 // dumpInto streams one snapshot's tar through restic dump into dir.

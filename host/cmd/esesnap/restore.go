@@ -249,7 +249,10 @@ func prepareSet(cmd *cobra.Command, set, to string) (dir string, m *backupset.Ma
 		return "", nil, "", err
 	}
 	dir = set
-	if !st.IsDir() {
+	var rep *backupset.VerifyReport
+	if st.IsDir() {
+		rep, err = backupset.Verify(ctx, dir)
+	} else {
 		dir = filepath.Join(to, ".esesnap-set")
 		if err := os.RemoveAll(dir); err != nil {
 			return "", nil, "", fmt.Errorf("remove the scratch directory of an earlier restore: %w", err)
@@ -258,18 +261,17 @@ func prepareSet(cmd *cobra.Command, set, to string) (dir string, m *backupset.Ma
 			return "", nil, "", err
 		}
 		scratch = dir
-		f, err := os.Open(set)
-		if err != nil {
-			return "", nil, scratch, err
+		f, oerr := os.Open(set)
+		if oerr != nil {
+			return "", nil, scratch, oerr
 		}
 		defer f.Close()
 		// Scratch: the databases are moved into place and synced there,
 		// the logs copied (and synced) by the plugin.
-		if _, err := backupset.ExtractTar(ctx, f, dir, backupset.Scratch()); err != nil {
+		if rep, err = backupset.ExtractAndVerify(ctx, f, dir, backupset.Scratch()); rep == nil {
 			return "", nil, scratch, fmt.Errorf("%s: %w", set, err)
 		}
 	}
-	rep, err := backupset.Verify(ctx, dir)
 	if err != nil {
 		return "", nil, scratch, err
 	}
