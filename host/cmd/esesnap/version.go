@@ -79,6 +79,9 @@ func pluginVersion(cmd *cobra.Command, pf *pluginFlags) pluginJSON {
 	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), pluginVersionTimeout)
 	defer cancel()
+	// What goes wrong is in the error reported; the plugin's log lines
+	// (a plugin that exits, a program that is no plugin) would only repeat it.
+	pf.logTo = io.Discard
 	client, err := pf.launch(ctx, cmd)
 	if err != nil {
 		p.Error = err.Error()

@@ -115,4 +115,16 @@ func TestVersion(t *testing.T) {
 	if text, _ := run("version", "--plugin", missing); !strings.Contains(text, "plugin:   none usable at "+missing) {
 		t.Fatalf("version without a plugin:\n%s", text)
 	}
+	// A program that is no plugin: reported, exit 0, and nothing but the
+	// report (no log lines of the failed start).
+	if runtime.GOOS != "windows" {
+		notPlugin := filepath.Join(t.TempDir(), "not-a-plugin")
+		if err := os.WriteFile(notPlugin, []byte("#!/bin/sh\necho hello\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		text, stderr := run("version", "--plugin", notPlugin)
+		if !strings.Contains(text, "plugin:   none usable at "+notPlugin+": plugin handshake failed") || stderr != "" {
+			t.Fatalf("version with a program that is no plugin:\n%s\nstderr:\n%s", text, stderr)
+		}
+	}
 }
