@@ -34,9 +34,9 @@ func NewPrefix(tb testing.TB) *Prefix {
 		}
 	}
 	p := &Prefix{Dir: filepath.Join(tb.TempDir(), "wineprefix")}
-	// esent=n: a test's own esent.dll in system32 (InstallDLL) wins over
-	// Wine's builtin, which exports no backup API.
-	p.env = append(os.Environ(), "WINEPREFIX="+p.Dir, "WINEDEBUG=-all", "WINEDLLOVERRIDES=mscoree,mshtml=;esent=n")
+	// esent=n, vssapi=n: a test's own esent.dll or vssapi.dll in system32
+	// (InstallDLL) wins over Wine's builtin, which exports no backup API.
+	p.env = append(os.Environ(), "WINEPREFIX="+p.Dir, "WINEDEBUG=-all", "WINEDLLOVERRIDES=mscoree,mshtml=;esent=n;vssapi=n")
 	boot := exec.Command("wine", "wineboot", "--init")
 	boot.Env = p.env
 	if out, err := boot.CombinedOutput(); err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/esesnap/esesnap/ese/esent"
 	"github.com/esesnap/esesnap/plugin"
 	"github.com/esesnap/esesnap/protocol"
+	"github.com/esesnap/esesnap/vss"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -44,7 +45,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("esesnap-plugin", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	backend := fs.String("backend", defaultBackend, "ESE implementation: engine (pure Go, files at rest) or esent (ESENT.DLL, Windows only); default esent on Windows, engine elsewhere")
+	backend := fs.String("backend", defaultBackend, "ESE implementation: engine (pure Go, files at rest), esent (ESENT.DLL, Windows only) or vss (a running application's instance through its VSS writer, read from the shadow copy; Windows only); default esent on Windows, engine elsewhere")
 	readOnly := fs.Bool("read-only", false, "never write to a backed-up instance or stage a restore: refuse Begin with the writable option and offer no Restore")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	level := fs.String("log-level", envOr(envLogLevel, "info"), "log level: trace, debug, info, warn or error (default from "+envLogLevel+")")
@@ -77,12 +78,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// JSON on the real stderr, created before Serve redirects os.Stderr:
 	// go-plugin parses these lines and re-emits them in the host's log.
 	logger := hclog.New(&hclog.LoggerOptions{Name: "esesnap-plugin", Output: os.Stderr, JSONFormat: true, Level: lvl})
-	if *backend != "engine" && *backend != "esent" {
-		fmt.Fprintf(stderr, "esesnap-plugin: unknown --backend %q: use engine or esent\n", *backend)
+	switch *backend {
+	case "engine", "esent":
+		plugin.Serve(newSnapshotter(*backend, *readOnly, logger), logger)
+	case "vss":
+		cfg := vss.Config{Name: pluginName, Version: version, Logger: logger}
+		if !*readOnly {
+			cfg.Restore = func(ctx context.Context, req ese.RestoreRequest) error { return restore(req, logger) }
+		}
+		s, err := vss.New(cfg)
+		if err != nil {
+			fmt.Fprintf(stderr, "esesnap-plugin: %v\n", err)
+			return 2
+		}
+		plugin.Serve(s, logger)
+	default:
+		fmt.Fprintf(stderr, "esesnap-plugin: unknown --backend %q: use engine, esent or vss\n", *backend)
 		return 2
 	}
-	d := newSnapshotter(*backend, *readOnly, logger)
-	plugin.Serve(d, logger)
 	return 0
 }
 
