@@ -343,8 +343,12 @@ func printSummary(w io.Writer, s backupSummary) {
 	if s.GenHigh != 0 {
 		fmt.Fprintf(w, "  logs:      %s generations %d..%d (0x%X..0x%X)\n", s.BaseName, s.GenLow, s.GenHigh, s.GenLow, s.GenHigh)
 	}
-	if s.Recorded != "" {
+	switch {
+	case strings.HasPrefix(s.Recorded, "bkinfo"):
 		fmt.Fprintf(w, "  recorded:  %s in the database headers\n", s.Recorded)
+	case s.Recorded != "":
+		// Another backend's record, such as a VSS writer's.
+		fmt.Fprintf(w, "  recorded:  %s\n", s.Recorded)
 	}
 	if len(s.TruncatedLogs) > 0 {
 		fmt.Fprintf(w, "  truncated: %d log(s): %s\n", len(s.TruncatedLogs), strings.Join(baseNames(s.TruncatedLogs), " "))
