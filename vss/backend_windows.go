@@ -31,6 +31,13 @@ type Backend struct {
 
 	mu       sync.Mutex
 	sessions map[string]*backup
+	ended    map[string]endResult // for a repeated End, kept for an hour
+}
+
+// endResult is what End returned.
+type endResult struct {
+	res protocol.EndResult
+	err error
 }
 
 var _ protocol.Snapshotter = (*Backend)(nil)
@@ -41,7 +48,7 @@ func New(cfg Config) (protocol.Snapshotter, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	b := &Backend{cfg: cfg, log: cfg.Logger, sessions: map[string]*backup{}}
+	b := &Backend{cfg: cfg, log: cfg.Logger, sessions: map[string]*backup{}, ended: map[string]endResult{}}
 	b.drv = driver.New(driver.Config{
 		Name:        cfg.Name,
 		Version:     cfg.Version,
@@ -390,26 +397,54 @@ func (b *Backend) Restore(ctx context.Context, req protocol.RestoreRequest) (pro
 // End ends the ESE session, then the VSS backup: with OutcomeSucceeded
 // and the ESE session ended normally (every file read, the log chain
 // whole), SetBackupSucceeded for the component and BackupComplete, upon
-// which the writer records the backup and truncates its logs; on every
-// other path AbortBackup. The snapshot set is deleted either way.
+// which the writer records the backup and, after a full or incremental
+// one, truncates its logs; on every other path AbortBackup. The snapshot
+// set is deleted either way. A repeated End returns the first one's
+// result.
+//
+// VSS writers record a full or incremental backup and truncate their logs
+// together, so a full or incremental End without TruncateLogs reports the
+// component as not backed up (SetBackupSucceeded false): the writer then
+// records nothing and truncates nothing, and End says so.
 func (b *Backend) End(ctx context.Context, id string, req protocol.EndRequest) (protocol.EndResult, error) {
 	b.mu.Lock()
 	s := b.sessions[id]
 	delete(b.sessions, id)
+	prev, again := b.ended[id]
 	b.mu.Unlock()
-	// The writer truncates; the engine on the shadow copy never does.
+	if again {
+		return prev.res, prev.err
+	}
 	res, err := b.drv.End(ctx, id, protocol.EndRequest{Outcome: req.Outcome})
 	if s == nil {
 		return res, err
 	}
-	res.Warnings = slices.DeleteFunc(res.Warnings, func(w string) bool { return strings.Contains(w, "the instance is read-only") })
 	if req.Outcome != protocol.OutcomeSucceeded || err != nil {
+		// The driver answers a repeated End of an aborted session.
 		s.abort("the backup did not succeed")
 		return res, err
 	}
+	res, err = b.end(s, req, res)
+	b.mu.Lock()
+	b.ended[id] = endResult{res, err}
+	b.mu.Unlock()
+	time.AfterFunc(time.Hour, func() {
+		b.mu.Lock()
+		delete(b.ended, id)
+		b.mu.Unlock()
+	})
+	return res, err
+}
+
+// end completes the VSS backup once the ESE session ended succeeded with
+// res.
+func (b *Backend) end(s *backup, req protocol.EndRequest, res protocol.EndResult) (protocol.EndResult, error) {
+	// The engine reads the shadow copy and never records; the writer does.
+	res.Warnings = slices.DeleteFunc(res.Warnings, func(w string) bool { return strings.Contains(w, "the instance is read-only") })
+	record := !s.kind.TruncatesLogs() || req.TruncateLogs
 	before := s.logFiles()
 	var endErr error
-	s.ap.do(func() { endErr = s.complete() })
+	s.ap.do(func() { endErr = s.complete(record) })
 	after := s.logFiles()
 	for _, f := range before {
 		if !slices.Contains(after, f) {
@@ -421,19 +456,20 @@ func (b *Backend) End(ctx context.Context, id string, req protocol.EndRequest) (
 		res.Warnings = append(res.Warnings, "the writer did not confirm the backup: "+endErr.Error())
 		return res, endErr
 	}
-	res.Recorded = fmt.Sprintf("by writer %q at BackupComplete: %s backup of component %s", s.w.name, s.info.BackupType, s.c.fullName())
-	if s.kind.TruncatesLogs() && !req.TruncateLogs {
-		res.Warnings = append(res.Warnings, "VSS writers truncate their own logs after a full or incremental backup; take a copy backup to keep them")
+	if !record {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the writer was told the %s backup did not succeed, so it records nothing and truncates no log: VSS writers record a full or incremental backup and truncate together (pass --truncate-logs to let it, or take a copy backup)", s.kind))
+	} else {
+		res.Recorded = fmt.Sprintf("by writer %q at BackupComplete: %s backup of component %s", s.w.name, s.info.BackupType, s.c.fullName())
 	}
-	b.log.Info("VSS backup complete", "session", id, "writer", s.w.name, "truncated", len(res.Truncated))
+	b.log.Info("VSS backup complete", "writer", s.w.name, "recorded", record, "truncated", len(res.Truncated))
 	return res, nil
 }
 
-// complete runs on the apartment: SetBackupSucceeded, BackupComplete, the
-// writer's status, the snapshot set deleted.
-func (s *backup) complete() error {
+// complete runs on the apartment: SetBackupSucceeded (succeeded or not),
+// BackupComplete, the writer's status, the snapshot set deleted.
+func (s *backup) complete(succeeded bool) error {
 	defer s.release()
-	if err := s.r.setBackupSucceeded(&s.w, &s.c, true); err != nil {
+	if err := s.r.setBackupSucceeded(&s.w, &s.c, succeeded); err != nil {
 		return err
 	}
 	if err := s.r.async("BackupComplete", bcBackupComplete); err != nil {

@@ -61,17 +61,21 @@ func newVSSHarness(t *testing.T) *vssHarness {
 	return h
 }
 
-// backup runs esesnap.exe backup --backend vss with the double's writer
-// failing at fail ("" for none); damage, if set, changes the live instance
-// first (the double copies it into the shadow copy as it is).
-func (h *vssHarness) backup(t *testing.T, kind, fail string, damage func(inst string)) vssRun {
+// backup runs esesnap.exe backup --backend vss over a fresh copy of the
+// sample, with the double's writer failing at fail ("" for none); damage,
+// if set, changes the live instance first (the double copies it into the
+// shadow copy as it is).
+func (h *vssHarness) backup(t *testing.T, kind, fail string, damage func(inst string), extra ...string) vssRun {
 	t.Helper()
-	r := vssRun{inst: samples.CopySet(t, "srum-win10-dirty"), shadow: t.TempDir()}
-	r.set = filepath.Join(t.TempDir(), "set")
-	r.calls = filepath.Join(t.TempDir(), "calls.txt")
+	r := vssRun{inst: samples.CopySet(t, "srum-win10-dirty")}
 	if damage != nil {
 		damage(r.inst)
 	}
+	return h.backupOf(t, r.inst, kind, fail, extra...)
+}
+
+// doubleEnv is the test double's environment for a run over inst.
+func (r vssRun) doubleEnv(fail string) []string {
 	env := map[string]string{
 		"ESESNAP_VSSDOUBLE_INSTANCE": wine.Path(r.inst),
 		"ESESNAP_VSSDOUBLE_DATABASE": "SRUDB.dat",
@@ -81,11 +85,22 @@ func (h *vssHarness) backup(t *testing.T, kind, fail string, damage func(inst st
 		"ESESNAP_VSSDOUBLE_WATCH":    wine.Path(filepath.Join(r.set, backupset.ManifestName)),
 		"ESESNAP_VSSDOUBLE_FAIL":     fail,
 	}
-	args := []string{"backup", "--plugin", wine.Path(h.exes[1]), "--plugin-arg=--backend=vss", "--kind", kind,
-		"--source", wine.Path(r.inst), "--out", wine.Path(r.set), "--progress", "never"}
+	var args []string
 	for k, v := range env {
 		args = append(args, "--plugin-env", k+"="+v)
 	}
+	return args
+}
+
+// backupOf backs up the live instance inst, as backup does.
+func (h *vssHarness) backupOf(t *testing.T, inst, kind, fail string, extra ...string) vssRun {
+	t.Helper()
+	r := vssRun{inst: inst, shadow: t.TempDir()}
+	r.set = filepath.Join(t.TempDir(), "set")
+	r.calls = filepath.Join(t.TempDir(), "calls.txt")
+	args := []string{"backup", "--plugin", wine.Path(h.exes[1]), "--plugin-arg=--backend=vss", "--kind", kind,
+		"--source", wine.Path(r.inst), "--out", wine.Path(r.set), "--progress", "never"}
+	args = append(append(args, extra...), r.doubleEnv(fail)...)
 	cmd := h.prefix.Command(h.exes[0], args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -123,7 +138,7 @@ func TestVSSUnderWine(t *testing.T) {
 	h := newVSSHarness(t)
 
 	t.Run("full", func(t *testing.T) {
-		r := h.backup(t, "full", "", nil)
+		r := h.backup(t, "full", "", nil, "--truncate-logs")
 		if r.code != exitOK {
 			t.Fatalf("backup --backend vss: exit %d\n%s", r.code, r.out)
 		}
@@ -172,6 +187,25 @@ func TestVSSUnderWine(t *testing.T) {
 		}
 	})
 
+	// Without --truncate-logs the writer is told the full backup did not
+	// succeed: it records nothing and truncates nothing, and says so.
+	t.Run("full without truncation", func(t *testing.T) {
+		r := h.backup(t, "full", "", nil)
+		if r.code != exitOK {
+			t.Fatalf("full backup: exit %d\n%s", r.code, r.out)
+		}
+		lines := r.callLines(t)
+		if called(lines, "SetBackupSucceeded ese-instance 0") < 0 || called(lines, "BackupComplete watched=present truncated=0") < 0 {
+			t.Fatalf("want SetBackupSucceeded false and nothing truncated:\n%s", strings.Join(lines, "\n"))
+		}
+		if _, err := os.Stat(filepath.Join(r.inst, "SRU0004E.log")); err != nil {
+			t.Fatalf("a backup without --truncate-logs lost a log: %v", err)
+		}
+		if !strings.Contains(r.out, "records nothing and truncates no log") || strings.Contains(r.out, "recorded:") {
+			t.Fatalf("the report does not say that nothing was recorded:\n%s", r.out)
+		}
+	})
+
 	t.Run("copy truncates nothing", func(t *testing.T) {
 		r := h.backup(t, "copy", "", nil)
 		if r.code != exitOK {
@@ -183,6 +217,21 @@ func TestVSSUnderWine(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(r.inst, "SRU0004E.log")); err != nil {
 			t.Fatalf("a copy backup lost a log: %v", err)
+		}
+	})
+
+	// The conformance suite (aborts in every phase, illegal call orders,
+	// typed errors, cancellation) against the plugin on the double.
+	t.Run("plugin-test", func(t *testing.T) {
+		r := vssRun{inst: samples.CopySet(t, "srum-win10-dirty"), shadow: t.TempDir(), set: t.TempDir(), calls: filepath.Join(t.TempDir(), "calls.txt")}
+		args := append([]string{"plugin-test", wine.Path(h.exes[1]), "--plugin-arg=--backend=vss", "--source", wine.Path(r.inst)}, r.doubleEnv("")...)
+		out, err := h.prefix.Command(h.exes[0], args...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "all checks passed") {
+			t.Fatalf("plugin-test with --backend vss: %v\n%s", err, out)
+		}
+		lines := r.callLines(t)
+		if called(lines, "AbortBackup") < 0 || called(lines, "BackupComplete") < 0 {
+			t.Fatalf("the suite's aborts and backups reached VSS:\n%s", strings.Join(lines, "\n"))
 		}
 	})
 
@@ -198,7 +247,7 @@ func TestVSSUnderWine(t *testing.T) {
 		{"BackupComplete", "VSS_WS_FAILED_AT_BACKUP_COMPLETE", "VSS_E_WRITERERROR_NONRETRYABLE", exitStoredEndError},
 	} {
 		t.Run("writer fails at "+tc.phase, func(t *testing.T) {
-			r := h.backup(t, "full", tc.phase, nil)
+			r := h.backup(t, "full", tc.phase, nil, "--truncate-logs")
 			if r.code != tc.code {
 				t.Fatalf("exit %d, want %d\n%s", r.code, tc.code, r.out)
 			}

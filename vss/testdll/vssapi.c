@@ -447,6 +447,11 @@ __declspec(dllexport) HRESULT STDAPICALLTYPE CreateVssBackupComponentsInternal(I
 	if (!GetVolumePathNameW(instanceDir, volume, MAX_PATH)) return E_UNEXPECTED;
 	swprintf(logSpec, 32, L"%ls*.log", base);
 	swprintf(chkSpec, 32, L"%ls.chk", base);
+	/* One backup per IVssBackupComponents, as in VSS: a new one starts
+	 * with the writer stable and nothing selected. */
+	backupType = selected = succeeded = added = snapshotDone = 0;
+	eseState = VSS_WS_STABLE;
+	eseFailure = S_OK;
 	record(L"CreateVssBackupComponents");
 	Backup *b = calloc(1, sizeof *b);
 	b->iface.lpVtbl = &bcVtbl;

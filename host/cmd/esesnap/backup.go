@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -135,9 +136,6 @@ func runBackup(cmd *cobra.Command, f *backupFlags) error {
 	if f.truncate && !kind.TruncatesLogs() {
 		return usageError(fmt.Errorf("--truncate-logs: a %s backup never truncates logs (use full or incremental)", kind))
 	}
-	if f.truncate && !f.src.writable && f.src.optionValue("writable") != "true" {
-		return usageError(errors.New("--truncate-logs needs --writable: the plugin opens the source read-only otherwise"))
-	}
 	if f.source, err = f.src.source(); err != nil {
 		return usageError(err)
 	}
@@ -173,6 +171,13 @@ func runBackup(cmd *cobra.Command, f *backupFlags) error {
 	}
 	if err := checkSourceOptions(info, &f.source, f.src.repeatedKeys()); err != nil {
 		return usageError(err)
+	}
+	// A plugin with a writable option (the ESE plugin's engine and esent
+	// backends) opens the source read-only without it and cannot
+	// truncate; one without (the vss backend, whose writer truncates) can.
+	takesWritable := slices.ContainsFunc(info.Options, func(o protocol.OptionSpec) bool { return o.Name == "writable" })
+	if f.truncate && takesWritable && !f.src.writable && f.src.optionValue("writable") != "true" {
+		return usageError(errors.New("--truncate-logs needs --writable: the plugin opens the source read-only otherwise"))
 	}
 	stopSignals()
 	ctx, stopSignals = host.HandleSignals(cmd.Context(), client.Kill)
