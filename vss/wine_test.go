@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/esesnap/esesnap/backupset"
+	"github.com/esesnap/esesnap/ese/format"
 	_ "github.com/esesnap/esesnap/ese/eseset" // verify pages and the log chain
 	"github.com/esesnap/esesnap/internal/samples"
 	"github.com/esesnap/esesnap/internal/wine"
@@ -180,6 +181,15 @@ func TestVSSUnderWine(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(r.inst, "SRU00051.log")); err != nil {
 			t.Fatalf("the newest generation is gone: %v", err)
 		}
+		// The writer, not esesnap, recorded the backup in the live header.
+		db, err := os.ReadFile(filepath.Join(r.inst, "SRUDB.dat"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := format.ParseDBHeader(db)
+		if err != nil || h.BKInfoFullPrev.GenLow != 0x51 {
+			t.Fatalf("the writer did not record the full backup: %v %+v", err, h.BKInfoFullPrev)
+		}
 		for _, want := range []string{"truncated: 3 log(s)", writerName, "VSS_BT_FULL"} {
 			if !strings.Contains(r.out, want) {
 				t.Fatalf("the report lacks %q:\n%s", want, r.out)
@@ -217,6 +227,32 @@ func TestVSSUnderWine(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(r.inst, "SRU0004E.log")); err != nil {
 			t.Fatalf("a copy backup lost a log: %v", err)
+		}
+	})
+
+	t.Run("incremental", func(t *testing.T) {
+		full := h.backup(t, "full", "", nil, "--truncate-logs")
+		if full.code != exitOK {
+			t.Fatalf("full: exit %d\n%s", full.code, full.out)
+		}
+		r := h.backupOf(t, full.inst, "incremental", "", "--truncate-logs")
+		if r.code != exitOK {
+			t.Fatalf("incremental after the full: exit %d\n%s", r.code, r.out)
+		}
+		if _, err := backupset.Verify(t.Context(), r.set); err != nil {
+			t.Fatalf("the incremental set does not verify: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(r.set, "SRUDB.dat")); !os.IsNotExist(err) {
+			t.Fatalf("an incremental set holds the database: %v", err)
+		}
+		// The logs from the oldest the writer kept, through the current one.
+		for _, f := range []string{"SRU00051.log", "SRU00052.log"} {
+			if _, err := os.Stat(filepath.Join(r.set, f)); err != nil {
+				t.Fatalf("the incremental set lacks %s: %v", f, err)
+			}
+		}
+		if lines := r.callLines(t); called(lines, "SetBackupState select=1 type=2") < 0 || called(lines, "BackupComplete watched=present") < 0 {
+			t.Fatalf("an incremental is VSS_BT_INCREMENTAL and completes:\n%s", strings.Join(lines, "\n"))
 		}
 	})
 

@@ -16,8 +16,9 @@
  * DoSnapshotSet copies the component's files into the shadow directory at
  * their path below the volume root. BackupComplete "truncates" the logs
  * (deletes the numbered log generations that the shadow copy held) of a
- * full or incremental backup, and only when SetBackupSucceeded(true) was
- * called for the component, as ESE writers do.
+ * full or incremental backup, and records the backup in the database
+ * header, only when SetBackupSucceeded(true) was called for the
+ * component, as ESE writers do.
  *
  * Environment (Windows paths):
  *   ESESNAP_VSSDOUBLE_INSTANCE  the component's directory on the "volume"
@@ -284,6 +285,49 @@ static int truncateLive(const WCHAR *dir, const WCHAR *name) {
 	return DeleteFileW(live) ? 1 : 0;
 }
 
+/* recordBackup writes the backup into both header pages of the live
+ * database, as ESE does at the end of a backup the writer reports: the
+ * BKINFO at offBK (lgposMark, logtimeMark left zero, genLow, genHigh),
+ * its type at offType (0, a normal backup) and the header checksum
+ * (0x89ABCDEF XOR every dword but the first). The range is a stand-in for
+ * ESE's: the newest numbered generation the shadow copy held, and the
+ * current log after it. */
+static int recordBackup(int offBK, int offType, DWORD genLow, DWORD genHigh) {
+	WCHAR path[MAX_PATH];
+	BYTE page[32768];
+	DWORD n, cbPage = 4096;
+	swprintf(path, MAX_PATH, L"%ls\\%ls", instanceDir, database);
+	HANDLE f = CreateFileW(path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+	if (f == INVALID_HANDLE_VALUE) return 0;
+	if (!ReadFile(f, page, 4096, &n, NULL) || n != 4096) goto fail;
+	memcpy(&cbPage, page + 236, 4);
+	if (cbPage == 0) cbPage = 4096;
+	if (cbPage > sizeof page) goto fail;
+	for (int i = 0; i < 2; i++) {
+		LARGE_INTEGER at = {.QuadPart = (LONGLONG)i * cbPage};
+		if (!SetFilePointerEx(f, at, NULL, FILE_BEGIN) || !ReadFile(f, page, cbPage, &n, NULL) || n != cbPage) goto fail;
+		BYTE *bk = page + offBK;
+		ZeroMemory(bk, 24);
+		memcpy(bk + 4, &genHigh, 4); /* lgposMark: ib 0, isec 0, generation */
+		memcpy(bk + 16, &genLow, 4);
+		memcpy(bk + 20, &genHigh, 4);
+		ZeroMemory(page + offType, 4);
+		DWORD sum = 0x89ABCDEF;
+		for (DWORD o = 4; o < cbPage; o += 4) {
+			DWORD d;
+			memcpy(&d, page + o, 4);
+			sum ^= d;
+		}
+		memcpy(page, &sum, 4);
+		if (!SetFilePointerEx(f, at, NULL, FILE_BEGIN) || !WriteFile(f, page, cbPage, &n, NULL) || n != cbPage) goto fail;
+	}
+	CloseHandle(f);
+	return 1;
+fail:
+	CloseHandle(f);
+	return 0;
+}
+
 /* ---- IVssBackupComponents ---- */
 typedef struct { IVssBackupComponents iface; LONG refs; } Backup;
 static HRESULT STDMETHODCALLTYPE bcQI(IVssBackupComponents *This, REFIID riid, void **out) { *out = This; return S_OK; }
@@ -372,6 +416,9 @@ static HRESULT STDMETHODCALLTYPE bcBackupComplete(IVssBackupComponents *This, IV
 		highest = 0;
 		forEach(sdir, logSpec, findHighest);
 		truncated = forEach(sdir, logSpec, truncateLive);
+		/* bkinfoFullPrev at 136 (type at 356), bkinfoIncPrev at 160 (type at 360) */
+		if (highest && !recordBackup(backupType == VSS_BT_FULL ? 136 : 160, backupType == VSS_BT_FULL ? 356 : 360, highest, highest + 1))
+			record(L"BackupComplete could not record the backup in the database header");
 		eseState = VSS_WS_STABLE;
 	}
 	record(L"BackupComplete watched=%ls truncated=%d", present ? L"present" : L"absent", truncated);
