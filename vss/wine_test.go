@@ -321,6 +321,34 @@ func TestVSSUnderWine(t *testing.T) {
 		})
 	}
 
+	// A sink that fails (the reader of the --tar - stream is gone) ends
+	// the session aborted: AbortBackup, no BackupComplete, no log lost.
+	t.Run("sink fails", func(t *testing.T) {
+		r := vssRun{inst: samples.CopySet(t, "srum-win10-dirty"), shadow: t.TempDir(), set: t.TempDir(), calls: filepath.Join(t.TempDir(), "calls.txt")}
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr.Close()
+		args := append([]string{"backup", "--plugin", wine.Path(h.exes[1]), "--plugin-arg=--backend=vss", "--kind", "full", "--truncate-logs",
+			"--source", wine.Path(r.inst), "--tar", "-", "--progress", "never"}, r.doubleEnv("")...)
+		cmd := h.prefix.Command(h.exes[0], args...)
+		var errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = pw, &errOut
+		cmd.Run()
+		pw.Close()
+		if code := cmd.ProcessState.ExitCode(); code != exitError || !strings.Contains(errOut.String(), "no backup set was kept") {
+			t.Fatalf("a backup into a closed pipe: exit %d, want %d\n%s", code, exitError, errOut.String())
+		}
+		lines := r.callLines(t)
+		if called(lines, "AbortBackup") < 0 || called(lines, "BackupComplete") >= 0 || called(lines, "SetBackupSucceeded") >= 0 || called(lines, "DeleteSnapshots") < 0 {
+			t.Fatalf("want AbortBackup and DeleteSnapshots, no BackupComplete:\n%s\n%s", strings.Join(lines, "\n"), errOut.String())
+		}
+		if _, err := os.Stat(filepath.Join(r.inst, "SRU0004E.log")); err != nil {
+			t.Fatalf("a failed backup lost a log: %v", err)
+		}
+	})
+
 	// A damaged page in the shadow copy fails Read with -1018 naming the
 	// page; the VSS backup is aborted and the live logs stay.
 	t.Run("damaged page", func(t *testing.T) {
