@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -79,13 +80,7 @@ func openShadow(log hclog.Logger) func(context.Context, protocol.Source) (*drive
 // Close aborts the VSS backups still open (the host is gone).
 func (b *Backend) Close() error {
 	b.mu.Lock()
-	open := slices.Collect(func(yield func(*backup) bool) {
-		for _, s := range b.sessions {
-			if !yield(s) {
-				return
-			}
-		}
-	})
+	open := slices.Collect(maps.Values(b.sessions))
 	b.sessions = map[string]*backup{}
 	b.mu.Unlock()
 	for _, s := range open {

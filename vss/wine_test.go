@@ -14,8 +14,8 @@ import (
 	"testing"
 
 	"github.com/esesnap/esesnap/backupset"
-	"github.com/esesnap/esesnap/ese/format"
 	_ "github.com/esesnap/esesnap/ese/eseset" // verify pages and the log chain
+	"github.com/esesnap/esesnap/ese/format"
 	"github.com/esesnap/esesnap/internal/samples"
 	"github.com/esesnap/esesnap/internal/wine"
 )

@@ -3,7 +3,9 @@
 // plugin), that serves the snapshot protocol over the pure-Go ESE engine.
 // It backs up ESE file sets at rest (a volume snapshot, a stopped service,
 // a copy) through ESE's external backup sequence, verifying every page and
-// the log chain as it streams, and stages backup sets for recovery.
+// the log chain as it streams, and stages backup sets for recovery. On
+// Windows, --backend vss backs up a running application's instance through
+// its VSS writer, reading the files from the shadow copy (package vss).
 //
 // Run by hand it only explains itself: the host starts it with the
 // handshake cookie in its environment.
