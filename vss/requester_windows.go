@@ -317,30 +317,26 @@ func expandEnv(p string) string {
 
 // addComponent selects the component for the backup (AddComponent).
 func (r *requester) addComponent(w *writer, c *component) error {
-	lp, name := utf16(c.logicalPath), utf16(c.name)
-	inst, class := w.instance, w.class
-	hr := r.bc.call(bcAddComponent, ptr(&inst), ptr(&class), uintptr(c.typ), ptr(lp), ptr(name))
-	runtime.KeepAlive(lp)
-	runtime.KeepAlive(name)
-	runtime.KeepAlive(&inst)
-	runtime.KeepAlive(&class)
-	if hr.Failed() {
-		return &Error{Code: hr, Op: "AddComponent", Writer: w.name, File: c.fullName()}
-	}
-	return nil
+	return r.componentCall("AddComponent", bcAddComponent, w, c)
 }
 
 // setBackupSucceeded reports the component's backup as succeeded or not.
 func (r *requester) setBackupSucceeded(w *writer, c *component, ok bool) error {
+	return r.componentCall("SetBackupSucceeded", bcSetBackupSucceeded, w, c, flag(ok))
+}
+
+// componentCall calls method m with the component's identity (writer
+// instance and class, type, logical path, name) and then extra.
+func (r *requester) componentCall(op string, m int, w *writer, c *component, extra ...uintptr) error {
 	lp, name := utf16(c.logicalPath), utf16(c.name)
 	inst, class := w.instance, w.class
-	hr := r.bc.call(bcSetBackupSucceeded, ptr(&inst), ptr(&class), uintptr(c.typ), ptr(lp), ptr(name), flag(ok))
+	hr := r.bc.call(m, append([]uintptr{ptr(&inst), ptr(&class), uintptr(c.typ), ptr(lp), ptr(name)}, extra...)...)
 	runtime.KeepAlive(lp)
 	runtime.KeepAlive(name)
 	runtime.KeepAlive(&inst)
 	runtime.KeepAlive(&class)
 	if hr.Failed() {
-		return &Error{Code: hr, Op: "SetBackupSucceeded", Writer: w.name, File: c.fullName()}
+		return &Error{Code: hr, Op: op, Writer: w.name, File: c.fullName()}
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ package vss_test
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"maps"
 	"os"
 	"os/exec"
@@ -355,7 +354,7 @@ func TestVSSUnderWine(t *testing.T) {
 		var before map[string][32]byte
 		r := h.backup(t, "full", "", func(inst string) {
 			samples.FlipBits(t, filepath.Join(inst, "SRUDB.dat"), 30*4096+999, 0x10)
-			before = dirSHA256(t, inst)
+			before = samples.DirSHA256(t, inst)
 		})
 		if r.code != exitVerifyFailed {
 			t.Fatalf("exit %d, want %d\n%s", r.code, exitVerifyFailed, r.out)
@@ -369,25 +368,8 @@ func TestVSSUnderWine(t *testing.T) {
 		if called(lines, "AbortBackup") < 0 || called(lines, "BackupComplete") >= 0 || called(lines, "SetBackupSucceeded") >= 0 {
 			t.Fatalf("want AbortBackup and no BackupComplete:\n%s", strings.Join(lines, "\n"))
 		}
-		if after := dirSHA256(t, r.inst); !maps.Equal(before, after) {
+		if after := samples.DirSHA256(t, r.inst); !maps.Equal(before, after) {
 			t.Fatal("the failed backup changed the live instance")
 		}
 	})
-}
-
-func dirSHA256(t *testing.T, dir string) map[string][32]byte {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sums := map[string][32]byte{}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sums[e.Name()] = sha256.Sum256(b)
-	}
-	return sums
 }

@@ -5,6 +5,7 @@ package samples
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"io"
 	"os"
 	"path/filepath"
@@ -105,4 +106,23 @@ func FlipBits(tb testing.TB, path string, off int64, mask byte) {
 	if _, err := f.WriteAt(b, off); err != nil {
 		tb.Fatalf("damage %s at %d: %v", path, off, err)
 	}
+}
+
+// DirSHA256 is the SHA-256 of every file directly in dir, by name: what
+// tests compare to show that a failed operation left a source unchanged.
+func DirSHA256(tb testing.TB, dir string) map[string][32]byte {
+	tb.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sums := map[string][32]byte{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		sums[e.Name()] = sha256.Sum256(b)
+	}
+	return sums
 }

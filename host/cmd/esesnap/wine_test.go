@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"maps"
 	"os"
 	"path/filepath"
@@ -184,19 +183,4 @@ func withoutMarkTime(t *testing.T, stream []byte) []byte {
 }
 
 // dirSHA256 is the SHA-256 of every file in dir, by name.
-func dirSHA256(t *testing.T, dir string) map[string][32]byte {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sums := map[string][32]byte{}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sums[e.Name()] = sha256.Sum256(b)
-	}
-	return sums
-}
+func dirSHA256(t *testing.T, dir string) map[string][32]byte { return samples.DirSHA256(t, dir) }
